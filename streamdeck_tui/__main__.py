@@ -1,0 +1,7 @@
+"""`python -m streamdeck_tui`."""
+
+import sys
+
+from .cli import main
+
+sys.exit(main())

@@ -1,0 +1,1 @@
+"""The seven durable components, one module each."""

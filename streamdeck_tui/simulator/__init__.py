@@ -1,0 +1,1 @@
+"""An embedded Twitch + Spotify simulator on loopback sockets."""

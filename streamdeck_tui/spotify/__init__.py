@@ -1,0 +1,1 @@
+"""Spotify clients: Web API and PKCE login."""

@@ -1,0 +1,1 @@
+"""Twitch clients: Helix, EventSub WebSocket, device-code login."""

@@ -1,0 +1,1 @@
+"""The journaled workflow engine and the workflows built on it."""
