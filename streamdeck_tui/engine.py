@@ -5,6 +5,7 @@ from __future__ import annotations
 import logging
 from collections.abc import Sequence
 from dataclasses import dataclass
+from pathlib import Path
 
 from .config import Settings
 from .runtime.clock import Clock, SystemClock
@@ -41,6 +42,7 @@ class Engine:
         *,
         clock: Clock | None = None,
         components: Sequence[type[Component]] = DEFAULT_COMPONENTS,
+        migrations: Path | None = None,
     ) -> None:
         self.settings = settings
         self.clock: Clock = clock or SystemClock()
@@ -48,7 +50,7 @@ class Engine:
         ctx = ComponentContext(
             data_dir=settings.data_dir,
             clock=self.clock,
-            migrations_root=migrations_root(),
+            migrations_root=migrations or migrations_root(),
             on_published=self.dispatcher.notify,
         )
         self.components: dict[str, Component] = {}

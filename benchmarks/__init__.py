@@ -1,0 +1,1 @@
+"""Benchmarks: figures printed as JSON, never timed assertions in the test suite."""
