@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import os
-from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -13,14 +12,13 @@ from tests.support.counter import make_migrations
 
 
 @pytest.fixture(autouse=True)
-def _isolated_env(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
+def _isolated_env(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     """No test reads the developer's real config, data dir or log dir."""
     for var in list(os.environ):
         if var.startswith("STREAMDECK_"):
             monkeypatch.delenv(var)
     for xdg in ("XDG_CONFIG_HOME", "XDG_DATA_HOME", "XDG_STATE_HOME", "XDG_CACHE_HOME"):
         monkeypatch.setenv(xdg, str(tmp_path / "xdg" / xdg.lower()))
-    yield
 
 
 @pytest.fixture

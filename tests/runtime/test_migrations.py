@@ -22,7 +22,9 @@ def _dump(path: Path) -> list[str]:
 
 def _applied(path: Path) -> list[tuple[str, int, str]]:
     with sqlite3.connect(path) as conn:
-        return conn.execute("SELECT scope, version, name FROM schema_migrations ORDER BY scope, version").fetchall()
+        return conn.execute(
+            "SELECT scope, version, name FROM schema_migrations ORDER BY scope, version"
+        ).fetchall()
 
 
 async def test_applied_in_order_once_and_restart_applies_nothing(
@@ -31,7 +33,8 @@ async def test_applied_in_order_once_and_restart_applies_nothing(
     (migrations / "counter" / "0002_add_label.sql").write_text("ALTER TABLE items ADD COLUMN label TEXT;\n")
     (migrations / "counter" / "0003_fill_label.sql").write_text(
         "-- depends on 0002 having run first\nUPDATE items SET label = 'x';\n"
-        "CREATE TRIGGER t AFTER INSERT ON items BEGIN UPDATE items SET label = 'auto' WHERE label IS NULL; END;\n"
+        "CREATE TRIGGER t AFTER INSERT ON items BEGIN\n"
+        "  UPDATE items SET label = 'auto' WHERE label IS NULL;\nEND;\n"
     )
     c = Counter(context(tmp_path, migrations, clock))
     assert await c.start() == Ok(None)

@@ -72,10 +72,14 @@ async def test_publishing_the_same_event_id_twice_stores_it_once(
 
 async def test_rolled_back_unit_publishes_nothing(tmp_path: Path, migrations: Path, clock: FakeClock) -> None:
     counter, sink, dispatcher = await _start(tmp_path, migrations, clock)
-    with pytest.raises(RuntimeError):
+
+    async def publish_then_fail() -> None:
         async with counter.unit_of_work() as tx:
             await tx.publish(DomainEvent("e1", "bumped", "counter", clock.now_ms(), {"by": 5}))
             raise RuntimeError("bug after publishing")
+
+    with pytest.raises(RuntimeError):
+        await publish_then_fail()
     await dispatcher.run_once()
     assert await sink.applied() == []
     for c in (counter, sink):

@@ -14,7 +14,9 @@ async def _parked(clock: FakeClock) -> None:
     await wait_for(lambda: clock.pending_sleepers() >= 1)
 
 
-async def test_timer_fires_when_the_clock_reaches_it(tmp_path: Path, migrations: Path, clock: FakeClock) -> None:
+async def test_timer_fires_when_the_clock_reaches_it(
+    tmp_path: Path, migrations: Path, clock: FakeClock
+) -> None:
     c = Counter(context(tmp_path, migrations, clock))
     await c.start()
     await c.schedule("poll", clock.now_ms() + 10_000)
@@ -89,6 +91,7 @@ async def test_failing_timer_handler_is_retried_with_backoff(
     c = Flaky(context(tmp_path, migrations, clock))
     await c.start()
     await c.schedule("k", clock.now_ms())
+
     # The failure is recorded on the timer row, and it is pushed into the future.
     async def attempted() -> bool:
         async with c.reading() as r:

@@ -43,7 +43,7 @@ def test_environment_beats_file(tmp_path: Path, monkeypatch: pytest.MonkeyPatch)
         ('log_level = "info"\n[twitch]\nclient_id = 5\n', 3, "twitch.client_id", "valid string"),
         ('[spotify]\napi_url = "ftp://nope"\n', 2, "spotify.api_url", "http"),
         ('[twitch]\nclient_id = "x"\nbogus = 1\n', 3, "twitch.bogus", "unknown setting"),
-        ('[workflows]\npool_size = 500\n', 2, "workflows.pool_size", "less than or equal"),
+        ("[workflows]\npool_size = 500\n", 2, "workflows.pool_size", "less than or equal"),
         ('[twitch\nclient_id = "x"\n', 1, "", "not valid TOML"),
         ('[twitch]\nclient_id = "unterminated\n', 2, "twitch.client_id", "not valid TOML"),
     ],
