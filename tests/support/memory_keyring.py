@@ -9,6 +9,7 @@ class MemoryKeyring(KeyringBackend):
     """Keeps passwords in a dict for the life of the process."""
 
     priority = 1  # type: ignore[assignment]
+    viable = False  # only ever chosen explicitly via PYTHON_KEYRING_BACKEND
 
     def __init__(self) -> None:
         super().__init__()
