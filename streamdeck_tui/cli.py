@@ -5,15 +5,20 @@ from __future__ import annotations
 import argparse
 import asyncio
 import logging
+import shutil
 import signal
 import sys
 import tempfile
 from pathlib import Path
-from typing import Final
+from typing import TYPE_CHECKING, Final
 
 from . import __version__
 from .config import LoadedSettings, load_settings
 from .runtime.result import Err
+from .runtime.secret import redact
+
+if TYPE_CHECKING:
+    from .launcher import Launcher
 
 EXIT_OK: Final = 0
 EXIT_FAILED: Final = 1
@@ -51,6 +56,10 @@ def build_parser() -> argparse.ArgumentParser:
     )
     sub = parser.add_subparsers(dest="command", metavar="COMMAND", parser_class=_Parser)
     sub.add_parser("doctor", parents=[common], help="check config, data dir, keyring and databases")
+    sim = sub.add_parser("simulator", parents=[common], help="run the Twitch + Spotify simulator on its own")
+    sim.add_argument("--port", type=int, default=0, help="port of the Twitch HTTP server (0: any free port)")
+    sim.add_argument("--speed", type=float, default=1.0, help="how fast simulated time runs (default 1.0)")
+    sim.add_argument("--auto-approve", action="store_true", help="grant logins at once (for scripts)")
     return parser
 
 
@@ -98,6 +107,8 @@ def _main(argv: list[str] | None) -> int:
     from .logging_setup import configure_logging
 
     settings = loaded.settings
+    if args.command == "simulator":
+        return _run_simulator(args)
     writable = ensure_writable_dir(settings.data_dir)
     if args.command == "doctor":
         from .doctor import render, run_checks
@@ -117,19 +128,24 @@ def _main(argv: list[str] | None) -> int:
             file=sys.stderr,
         )
         return EXIT_USAGE
-    from .engine import Engine
+    from .launcher import Launcher
 
-    engine = Engine(settings)
-    if args.headless:
-        return asyncio.run(_run_headless(engine))
-    from .ui.app import StreamdeckApp
+    launcher = Launcher(settings, demo=args.demo)
+    try:
+        if args.headless:
+            return asyncio.run(_run_headless(launcher))
+        from .ui.app import StreamdeckApp
 
-    app = StreamdeckApp(engine, demo=args.demo)
-    code = app.run()
-    if app.start_error:
-        print(app.start_error, file=sys.stderr)
-        return EXIT_FAILED
-    return EXIT_OK if code is None else code
+        app = StreamdeckApp(launcher)
+        code = app.run()
+        if app.start_error:
+            print(app.start_error, file=sys.stderr)
+            return EXIT_FAILED
+        return EXIT_OK if code is None else code
+    finally:
+        if getattr(args, "demo", False) and getattr(args, "data_dir", None) is None:
+            # The demo's throw-away data dir (and its log) go with it.
+            shutil.rmtree(settings.data_dir, ignore_errors=True)
 
 
 def _try_logging(log_dir: Path, level: str, *, stream: bool) -> Path | None:
@@ -141,14 +157,13 @@ def _try_logging(log_dir: Path, level: str, *, stream: bool) -> Path | None:
         return None
 
 
-async def _run_headless(engine: object) -> int:
-    from .engine import Engine
-
-    assert isinstance(engine, Engine)
-    started = await engine.start()
+async def _run_headless(launcher: Launcher) -> int:
+    started = await launcher.start()
     if isinstance(started, Err):
         print(started.error.message(), file=sys.stderr)
         return EXIT_FAILED
+    engine = started.value
+    engine.hub.subscribe(_print_item)
     stop = asyncio.Event()
     loop = asyncio.get_running_loop()
     for sig in (signal.SIGINT, signal.SIGTERM):
@@ -157,5 +172,37 @@ async def _run_headless(engine: object) -> int:
     try:
         await stop.wait()
     finally:
-        await engine.stop()
+        await launcher.stop()
+    return EXIT_OK
+
+
+def _print_item(item: object) -> None:
+    """Headless mode's view of the hub: one plain line per item."""
+    from .feed import ActivitySeen, ChatSeen, LinkChanged, RedemptionSeen
+    from .runtime.events import DomainEvent
+
+    match item:
+        case ChatSeen(display_name=name, text=text):
+            line = f"chat {name}: {text}"
+        case RedemptionSeen(display_name=name, reward_title=title, user_input=text):
+            line = f"redemption {name} -> {title}: {text}"
+        case ActivitySeen(kind=kind, text=text):
+            line = f"{kind}: {text}"
+        case LinkChanged(state=state, detail=detail):
+            line = f"twitch {state}: {detail}"
+        case DomainEvent(type=kind, payload=payload):
+            line = f"event {kind} {payload}"
+        case _:
+            return
+    print(redact(line), flush=True)
+
+
+def _run_simulator(args: argparse.Namespace) -> int:
+    from .simulator import run_simulator
+
+    try:
+        asyncio.run(run_simulator(args.port, args.speed, args.auto_approve))
+    except OSError as exc:
+        print(f"the simulator could not start: {exc.strerror or exc}", file=sys.stderr)
+        return EXIT_FAILED
     return EXIT_OK

@@ -6,7 +6,7 @@ import asyncio
 import contextlib
 import json
 import logging
-from collections.abc import AsyncIterator, Awaitable, Callable
+from collections.abc import AsyncIterator, Awaitable, Callable, Sequence
 from dataclasses import dataclass
 from enum import StrEnum
 from pathlib import Path
@@ -50,7 +50,7 @@ class ComponentContext:
     data_dir: Path
     clock: Clock
     migrations_root: Path
-    on_published: Callable[[], None] = lambda: None
+    on_committed: Callable[[Sequence[DomainEvent]], None] = lambda events: None
 
 
 StartError = StorageError | MigrationError
@@ -86,7 +86,7 @@ class TxContext(Tx):
             ),
         )
         if changed:
-            self.published += 1
+            self.published.append(event)
         return changed > 0
 
     async def schedule(self, key: str, due_ms: int, payload: dict[str, Any] | None = None) -> None:
@@ -241,7 +241,7 @@ class Component:
                 finally:
                     self._open_tx = None
             if tx.published:
-                self.ctx.on_published()
+                self.ctx.on_committed(tx.published)
             if tx.timers_changed:
                 self._timer_wakeup.set()
 

@@ -36,7 +36,7 @@ class Tx:
 
     def __init__(self, conn: aiosqlite.Connection) -> None:
         self._conn = conn
-        self.published = 0
+        self.published: list[Any] = []
         self.timers_changed = False
 
     async def execute(self, sql: str, params: Params = ()) -> int:

@@ -1,14 +1,23 @@
-"""The console shell: starts the engine, shows the dashboard, quits cleanly."""
+"""The console: boots the engine (and the demo), renders what the hub says, quits cleanly."""
 
 from __future__ import annotations
 
+import logging
+
+from textual import on, work
 from textual.app import App, ComposeResult
 from textual.binding import Binding
-from textual.containers import Grid, Horizontal
+from textual.containers import Grid
 from textual.widgets import Footer, Static
+from textual.worker import Worker, WorkerState
 
-from ..engine import Engine
+from ..launcher import Launcher
 from ..runtime.resources import assets_root
+from .event_log import EventLog
+from .messages import FeedItem, StreamChanged, to_message
+from .status_bar import StatusBar
+
+log = logging.getLogger("streamdeck_tui.ui")
 
 
 class Slot(Static):
@@ -19,47 +28,102 @@ class Slot(Static):
         self.border_title = title
 
 
-class StatusBar(Horizontal):
-    """Channel, live state, uptime and viewers."""
-
-    def compose(self) -> ComposeResult:
-        yield Static("streamdeck-tui", id="channel")
-        yield Static("OFFLINE", id="live-state", classes="offline")
-        yield Static("", id="uptime")
-        yield Static("", id="viewers")
-
-
 class StreamdeckApp(App[int]):
-    """The console; it renders what the engine tells it and calls component methods, nothing else."""
+    """Renders what the engine tells it and calls component methods; nothing else."""
 
     TITLE = "streamdeck-tui"
     CSS_PATH = str(assets_root() / "app.tcss")
     BINDINGS = [Binding("q", "quit_console", "Quit", id="quit")]
 
-    def __init__(self, engine: Engine, *, demo: bool = False) -> None:
+    def __init__(self, launcher: Launcher) -> None:
         super().__init__()
-        self.engine = engine
-        self.demo = demo
+        self.launcher = launcher
         self.start_error: str | None = None
 
     def compose(self) -> ComposeResult:
         yield StatusBar(id="status")
         with Grid(id="dashboard"):
-            yield Slot("Now Playing + Queue", "Song requests arrive in a later release.", id="songs")
-            yield Slot("Raffle", "The keyboard raffle arrives in a later release.", id="raffle")
-            yield Slot("Achievements", "Achievements arrive in a later release.", id="achievements")
-            yield Slot("Events", "Waiting for events...", id="events")
+            yield Slot(
+                "Now Playing + Queue",
+                "Song requests: not available yet (coming in a later release).",
+                id="songs",
+            )
+            yield Slot(
+                "Raffle", "Keyboard raffle: not available yet (coming in a later release).", id="raffle"
+            )
+            yield Slot(
+                "Achievements",
+                "Achievements: not available yet (coming in a later release).",
+                id="achievements",
+            )
+            yield EventLog(id="events")
         yield Footer()
 
-    async def on_mount(self) -> None:
-        """Start the engine; a failure is shown, never raised."""
-        result = await self.engine.start()
+    def on_mount(self) -> None:
+        """Boot in a worker so the first frame draws at once."""
+        self.boot()
+        self.set_interval(1.0, self._tick)
+
+    @work(exclusive=True, group="boot", exit_on_error=False)
+    async def boot(self) -> None:
+        """Start the demo and the engine; a failure is shown, never raised."""
+        result = await self.launcher.start()
         if result.is_err():
             self.start_error = result.unwrap_err().message()
-            self.notify(self.start_error, title="Could not start", severity="error", timeout=30)
-            self.query_one("#events", Slot).update(self.start_error)
+            self.notify(self.start_error, title="Could not start", severity="error", timeout=60)
+            self.query_one(EventLog).write(self.start_error)
+            return
+        engine = result.unwrap()
+        engine.hub.subscribe(self._from_hub)
+        if engine.twitch is not None and engine.twitch.me is not None:
+            self.query_one(StatusBar).channel = engine.twitch.me.display_name
+        await self._refresh_stream()
+
+    @on(Worker.StateChanged)
+    def _worker_failed(self, event: Worker.StateChanged) -> None:
+        """A bug in background work is logged and shown; the console stays up."""
+        if event.state is WorkerState.ERROR:
+            error = event.worker.error
+            log.error("%s failed", event.worker.name, exc_info=error)
+            kind = type(error).__name__
+            self.notify(
+                f"{event.worker.name} stopped on an unexpected error ({kind}); see the log file.",
+                title="Internal error",
+                severity="error",
+                timeout=30,
+            )
+
+    def _from_hub(self, item: object) -> None:
+        message = to_message(item)
+        if message is not None:
+            self.post_message(message)
+
+    @on(FeedItem)
+    def _feed(self, message: FeedItem) -> None:
+        from ..feed import LinkChanged
+
+        if isinstance(message.item, LinkChanged):
+            self.query_one(StatusBar).link = message.item.state
+        self.query_one(EventLog).add(message.item)
+
+    @on(StreamChanged)
+    async def _stream_changed(self, message: StreamChanged) -> None:
+        await self._refresh_stream()
+
+    async def _refresh_stream(self) -> None:
+        engine = self.launcher.engine
+        if engine is None or engine.stream is None:
+            return
+        bar = self.query_one(StatusBar)
+        bar.now_ms = engine.clock.now_ms()
+        bar.snapshot = await engine.stream.snapshot()
+
+    def _tick(self) -> None:
+        engine = self.launcher.engine
+        if engine is not None:
+            self.query_one(StatusBar).now_ms = engine.clock.now_ms()
 
     async def action_quit_console(self) -> None:
-        """Stop every component, close the databases, exit 0."""
-        await self.engine.stop()
+        """Stop every component and the demo, close the databases, exit 0."""
+        await self.launcher.stop()
         self.exit(0)

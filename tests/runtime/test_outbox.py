@@ -19,7 +19,7 @@ ROOT = Path(__file__).resolve().parents[2]
 
 async def _start(tmp_path: Path, migrations: Path, clock: FakeClock) -> tuple[Counter, Sink, Dispatcher]:
     dispatcher = Dispatcher(clock)
-    ctx = context(tmp_path, migrations, clock, on_published=dispatcher.notify)
+    ctx = context(tmp_path, migrations, clock, on_committed=lambda events: dispatcher.notify())
     counter, sink = Counter(ctx), Sink(ctx)
     assert await counter.start() == Ok(None)
     assert await sink.start() == Ok(None)

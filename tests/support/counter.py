@@ -34,8 +34,8 @@ CREATE TABLE applied (event_id TEXT NOT NULL, value INTEGER NOT NULL) STRICT;
 
 
 def make_migrations(root: Path) -> Path:
-    """A migrations folder with the real runtime scope plus `counter` and `sink` test scopes."""
-    shutil.copytree(migrations_root() / "_runtime", root / "_runtime")
+    """A migrations folder with every real scope plus `counter` and `sink` test scopes."""
+    shutil.copytree(migrations_root(), root)
     (root / "counter").mkdir(parents=True)
     (root / "counter" / "0001_init.sql").write_text(COUNTER_SQL)
     (root / "sink").mkdir(parents=True)

@@ -14,7 +14,7 @@ from tests.support.counter import Counter, Sink, context
 async def main(mode: str, data: Path, migrations: Path) -> None:
     clock = FakeClock()
     dispatcher = Dispatcher(clock)
-    ctx = context(data, migrations, clock, on_published=dispatcher.notify)
+    ctx = context(data, migrations, clock, on_committed=lambda events: dispatcher.notify())
     counter, sink = Counter(ctx), Sink(ctx)
     await counter.start()
     await sink.start()

@@ -4,8 +4,9 @@ from __future__ import annotations
 
 from pathlib import Path
 
+from streamdeck_tui.components.stream_lifecycle import StreamLifecycle
 from streamdeck_tui.config import load_settings
-from streamdeck_tui.engine import Engine
+from streamdeck_tui.launcher import Launcher
 from streamdeck_tui.runtime import FakeClock, Health
 from streamdeck_tui.ui.app import StreamdeckApp
 from tests.support.counter import Counter
@@ -14,11 +15,14 @@ from tests.support.counter import Counter
 async def test_q_stops_components_and_exits_zero(tmp_path: Path, migrations: Path) -> None:
     loaded = load_settings().unwrap()
     settings = loaded.settings.model_copy(update={"data_dir": tmp_path / "data"})
-    engine = Engine(settings, clock=FakeClock(), components=[Counter], migrations=migrations)
-    app = StreamdeckApp(engine)
+    launcher = Launcher(
+        settings, clock=FakeClock(), components=[StreamLifecycle, Counter], migrations=migrations
+    )
+    app = StreamdeckApp(launcher)
     async with app.run_test(size=(160, 48)) as pilot:
-        await pilot.pause()
-        counter = engine.components["counter"]
+        await app.workers.wait_for_complete()
+        assert launcher.engine is not None
+        counter = launcher.engine.components["counter"]
         assert counter.health.state is Health.HEALTHY
         assert str(app.query_one("#live-state").render()) == "OFFLINE"
         await pilot.press("q")

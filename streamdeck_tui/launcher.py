@@ -1,0 +1,96 @@
+"""Boots what the console or headless mode runs: the demo simulator and login when asked, then the engine."""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+from .config import Settings
+from .engine import DEFAULT_COMPONENTS, Engine, EngineStartError
+from .runtime.clock import Clock, SystemClock
+from .runtime.component import Component
+from .runtime.result import Err, Ok, Result, TaggedError
+
+if TYPE_CHECKING:
+    from .demo import DemoSession
+
+log = logging.getLogger("streamdeck_tui.launcher")
+
+
+@dataclass(frozen=True, slots=True)
+class DemoStartError(TaggedError):
+    """The embedded demo could not be started."""
+
+    tag = "DemoStartError"
+    detail: str
+
+    def message(self) -> str:
+        """What failed."""
+        return f"the demo could not start: {self.detail}"
+
+
+LaunchError = DemoStartError | EngineStartError
+
+
+class Launcher:
+    """Owns the start and stop order: simulator, login, engine; and the reverse."""
+
+    def __init__(
+        self,
+        settings: Settings,
+        *,
+        demo: bool = False,
+        demo_speed: float = 1.0,
+        clock: Clock | None = None,
+        components: Sequence[type[Component]] = DEFAULT_COMPONENTS,
+        migrations: Path | None = None,
+    ) -> None:
+        self.settings = settings
+        self.demo = demo
+        self.demo_speed = demo_speed
+        self.clock: Clock = clock or SystemClock()
+        self.components = components
+        self.migrations = migrations
+        self.engine: Engine | None = None
+        self._demo: DemoSession | None = None
+
+    async def start(self) -> Result[Engine, LaunchError]:
+        """Start everything; on failure, stop what started and say why."""
+        settings = self.settings
+        twitch_tokens = None
+        if self.demo:
+            from .demo import start_demo
+
+            started = await start_demo(settings, self.clock, speed=self.demo_speed)
+            if isinstance(started, Err):
+                return Err(DemoStartError(started.error.message()))
+            self._demo = started.value
+            settings = started.value.settings
+            twitch_tokens = started.value.twitch_tokens
+        engine = Engine(
+            settings,
+            clock=self.clock,
+            components=self.components,
+            migrations=self.migrations,
+            twitch_tokens=twitch_tokens,
+        )
+        result = await engine.start()
+        if isinstance(result, Err):
+            await self.stop()
+            return result
+        self.engine = engine
+        if self._demo is not None:
+            self._demo.start_audience()
+        return Ok(engine)
+
+    async def stop(self) -> None:
+        """Engine first (components flush), then the simulator."""
+        if self.engine is not None:
+            await self.engine.stop()
+            self.engine = None
+        if self._demo is not None:
+            await self._demo.stop()
+            self._demo = None

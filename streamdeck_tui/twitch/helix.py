@@ -1,0 +1,130 @@
+"""Helix REST client: adds the token and client id, maps failures to tagged errors, parses bodies."""
+
+from __future__ import annotations
+
+from typing import Any, TypeVar
+
+import httpx
+from pydantic import BaseModel
+
+from ..runtime.clock import Clock
+from ..runtime.http import HttpError, HttpStatusError, parse, request
+from ..runtime.result import Err, Ok, Result
+from ..runtime.tokens import AuthError, TokenSource
+from .models import (
+    ChatMessageResponse,
+    ChatMessageSent,
+    Stream,
+    StreamsResponse,
+    Subscription,
+    SubscriptionsResponse,
+    User,
+    UsersResponse,
+)
+
+PROVIDER = "Twitch"
+M = TypeVar("M", bound=BaseModel)
+HelixError = HttpError | AuthError
+
+
+class HelixClient:
+    """The Helix calls the console makes, each returning a `Result`."""
+
+    def __init__(
+        self, base_url: str, client_id: str, tokens: TokenSource, http: httpx.AsyncClient, clock: Clock
+    ) -> None:
+        self.base_url = base_url.rstrip("/")
+        self.client_id = client_id
+        self.tokens = tokens
+        self.http = http
+        self.clock = clock
+
+    async def _send(self, method: str, path: str, **kwargs: Any) -> Result[httpx.Response, HelixError]:
+        for attempt in range(2):
+            token = await self.tokens.access_token()
+            if isinstance(token, Err):
+                return token
+            headers = {"Authorization": f"Bearer {token.value.reveal()}", "Client-Id": self.client_id}
+            sent = await request(
+                self.http,
+                PROVIDER,
+                method,
+                f"{self.base_url}{path}",
+                headers=headers,
+                now_s=self.clock.now_ms() / 1000,
+                **kwargs,
+            )
+            # A 401 means the token went bad early (revoked, expired): refresh once and retry.
+            expired = (
+                isinstance(sent, Err) and isinstance(sent.error, HttpStatusError) and sent.error.status == 401
+            )
+            if expired and attempt == 0:
+                await self.tokens.invalidate()
+                continue
+            return sent
+        raise AssertionError("unreachable")
+
+    async def _get(self, path: str, model: type[M], **kwargs: Any) -> Result[M, HelixError]:
+        sent = await self._send("GET", path, **kwargs)
+        if isinstance(sent, Err):
+            return sent
+        return parse(PROVIDER, sent.value, model)
+
+    async def get_me(self) -> Result[User, HelixError]:
+        """The user the token belongs to."""
+        got = await self._get("/users", UsersResponse)
+        if isinstance(got, Err):
+            return got
+        if not got.value.data:
+            return Err(HttpStatusError(PROVIDER, 404, "", "the token's user was not found"))
+        return Ok(got.value.data[0])
+
+    async def get_stream(self, user_id: str) -> Result[Stream | None, HelixError]:
+        """The channel's live stream, or None when offline."""
+        got = await self._get("/streams", StreamsResponse, params={"user_id": user_id, "type": "live"})
+        if isinstance(got, Err):
+            return got
+        return Ok(got.value.data[0] if got.value.data else None)
+
+    async def create_subscription(
+        self, type_: str, version: str, condition: dict[str, str], session_id: str
+    ) -> Result[Subscription, HelixError]:
+        """Subscribe a WebSocket session to one EventSub type."""
+        sent = await self._send(
+            "POST",
+            "/eventsub/subscriptions",
+            json={
+                "type": type_,
+                "version": version,
+                "condition": condition,
+                "transport": {"method": "websocket", "session_id": session_id},
+            },
+        )
+        if isinstance(sent, Err):
+            return sent
+        parsed = parse(PROVIDER, sent.value, SubscriptionsResponse)
+        if isinstance(parsed, Err):
+            return parsed
+        if not parsed.value.data:
+            return Err(HttpStatusError(PROVIDER, 500, "", "subscription response had no data"))
+        return Ok(parsed.value.data[0])
+
+    async def send_chat(
+        self, broadcaster_id: str, sender_id: str, message: str
+    ) -> Result[ChatMessageSent, HelixError]:
+        """Send one chat line (at most 500 characters)."""
+        sent = await self._send(
+            "POST",
+            "/chat/messages",
+            json={"broadcaster_id": broadcaster_id, "sender_id": sender_id, "message": message[:500]},
+        )
+        if isinstance(sent, Err):
+            return sent
+        parsed = parse(PROVIDER, sent.value, ChatMessageResponse)
+        if isinstance(parsed, Err):
+            return parsed
+        return (
+            Ok(parsed.value.data[0])
+            if parsed.value.data
+            else Err(HttpStatusError(PROVIDER, 500, "", "chat response had no data"))
+        )
