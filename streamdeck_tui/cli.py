@@ -56,6 +56,13 @@ def build_parser() -> argparse.ArgumentParser:
     )
     sub = parser.add_subparsers(dest="command", metavar="COMMAND", parser_class=_Parser)
     sub.add_parser("doctor", parents=[common], help="check config, data dir, keyring and databases")
+    login = sub.add_parser("login", parents=[common], help="connect your Twitch or Spotify account")
+    login.add_argument("provider", choices=["twitch", "spotify"])
+    login.add_argument("--no-browser", action="store_true", help="only print the URL to open")
+    logout = sub.add_parser("logout", parents=[common], help="revoke and forget an account")
+    logout.add_argument("provider", choices=["twitch", "spotify"])
+    accounts = sub.add_parser("accounts", parents=[common], help="who is logged in, scopes, expiry")
+    accounts.add_argument("--json", action="store_true", help="machine-readable output")
     sim = sub.add_parser("simulator", parents=[common], help="run the Twitch + Spotify simulator on its own")
     sim.add_argument("--port", type=int, default=0, help="port of the Twitch HTTP server (0: any free port)")
     sim.add_argument("--speed", type=float, default=1.0, help="how fast simulated time runs (default 1.0)")
@@ -120,6 +127,8 @@ def _main(argv: list[str] | None) -> int:
     if isinstance(writable, Err):
         print(writable.error.message(), file=sys.stderr)
         return EXIT_USAGE
+    if args.command in ("login", "logout", "accounts"):
+        return _run_accounts_command(args, loaded)
     try:
         configure_logging(settings.log_dir, settings.log_level, stream=args.headless)
     except OSError as exc:
@@ -130,7 +139,16 @@ def _main(argv: list[str] | None) -> int:
         return EXIT_USAGE
     from .launcher import Launcher
 
-    launcher = Launcher(settings, demo=args.demo)
+    store = None
+    if not args.demo:
+        from .cli_accounts import keyring_store
+
+        checked = keyring_store(settings.keyring_service)
+        if isinstance(checked, str):
+            print(checked, file=sys.stderr)
+            return EXIT_USAGE
+        store = checked
+    launcher = Launcher(settings, demo=args.demo, secret_store=store)
     try:
         if args.headless:
             return asyncio.run(_run_headless(launcher))
@@ -146,6 +164,17 @@ def _main(argv: list[str] | None) -> int:
         if getattr(args, "demo", False) and getattr(args, "data_dir", None) is None:
             # The demo's throw-away data dir (and its log) go with it.
             shutil.rmtree(settings.data_dir, ignore_errors=True)
+
+
+def _run_accounts_command(args: argparse.Namespace, loaded: LoadedSettings) -> int:
+    from . import cli_accounts
+
+    _try_logging(loaded.settings.log_dir, loaded.settings.log_level, stream=False)
+    if args.command == "login":
+        return cli_accounts.run_login(loaded, args.provider, open_browser=not args.no_browser)
+    if args.command == "logout":
+        return cli_accounts.run_logout(loaded, args.provider)
+    return cli_accounts.run_accounts(loaded, as_json=args.json)
 
 
 def _try_logging(log_dir: Path, level: str, *, stream: bool) -> Path | None:

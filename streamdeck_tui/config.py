@@ -70,6 +70,7 @@ class Settings(BaseSettings):
     data_dir: Path = Field(default_factory=lambda: Path(platformdirs.user_data_dir(APP_NAME)))
     log_dir: Path = Field(default_factory=lambda: Path(platformdirs.user_log_dir(APP_NAME)))
     log_level: LogLevel = "info"
+    keyring_service: str = Field(default=APP_NAME, min_length=1)
     twitch: TwitchSettings = TwitchSettings()
     spotify: SpotifySettings = SpotifySettings()
     workflows: WorkflowSettings = WorkflowSettings()

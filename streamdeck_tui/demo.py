@@ -1,33 +1,18 @@
-"""`--demo`: the embedded simulator, a login through its OAuth, and settings that point at it."""
+"""`--demo`: the embedded simulator, settings that point at it, and a login through its OAuth."""
 
 from __future__ import annotations
 
 import logging
 from dataclasses import dataclass
-from typing import Final
 
-import httpx
-
+from .components.tokens import TwitchToken
 from .config import Settings, SpotifySettings, TwitchSettings
 from .runtime.clock import Clock
-from .runtime.http import DEFAULT_TIMEOUT
 from .runtime.result import Err, Ok, Result, TaggedError
-from .runtime.secret import Secret
-from .runtime.tokens import StaticTokenSource, TokenSource
 from .simulator import Simulator
-from .twitch.oauth import TwitchOAuth, device_login
+from .twitch.login import device_login_into
 
 log = logging.getLogger("streamdeck_tui.demo")
-
-# The scopes later features need (redemptions, chat, followers, shoutouts, bans).
-TWITCH_SCOPES: Final = (
-    "channel:manage:redemptions",
-    "user:read:chat",
-    "user:write:chat",
-    "moderator:read:followers",
-    "moderator:manage:shoutouts",
-    "moderator:manage:banned_users",
-)
 
 
 @dataclass(frozen=True, slots=True)
@@ -37,14 +22,31 @@ class DemoLoginFailed(TaggedError):
     tag = "DemoLoginFailed"
     detail: str
 
+    def message(self) -> str:
+        """What failed."""
+        return f"demo login failed: {self.detail}"
+
 
 class DemoSession:
-    """A running simulator, the settings that point at it, and the account logged in to it."""
+    """A running simulator and the settings that point at it."""
 
-    def __init__(self, simulator: Simulator, settings: Settings, twitch_tokens: TokenSource) -> None:
+    def __init__(self, simulator: Simulator, settings: Settings) -> None:
         self.simulator = simulator
         self.settings = settings
-        self.twitch_tokens = twitch_tokens
+
+    async def login(self, token: TwitchToken, clock: Clock) -> Result[None, DemoLoginFailed]:
+        """Log in to the simulated Twitch through its device-code flow (auto-approved)."""
+        done = await device_login_into(
+            token,
+            self.settings.twitch.auth_url,
+            self.settings.twitch.client_id,
+            clock,
+            on_code=lambda c: None,
+        )
+        if isinstance(done, Err):
+            return Err(DemoLoginFailed(done.error.message()))
+        log.info("demo: logged in to the simulated Twitch")
+        return Ok(None)
 
     def start_audience(self) -> None:
         """Let the scripted viewers loose."""
@@ -69,18 +71,8 @@ def demo_settings(settings: Settings, sim: Simulator) -> Settings:
     return settings.model_copy(update={"twitch": twitch, "spotify": spotify})
 
 
-async def start_demo(
-    settings: Settings, clock: Clock, *, speed: float = 1.0
-) -> Result[DemoSession, TaggedError]:
-    """Start the simulator (auto-approving logins) and log in to its Twitch."""
+async def start_demo(settings: Settings, clock: Clock, *, speed: float = 1.0) -> DemoSession:
+    """Start the simulator (auto-approving logins) and point the settings at it."""
     sim = Simulator(speed=speed, auto_approve=True, clock=clock)
     await sim.start()
-    pointed = demo_settings(settings, sim)
-    async with httpx.AsyncClient(timeout=DEFAULT_TIMEOUT) as http:
-        oauth = TwitchOAuth(pointed.twitch.auth_url, pointed.twitch.client_id, http)
-        tokens = await device_login(oauth, TWITCH_SCOPES, clock, on_code=lambda code: None)
-    if isinstance(tokens, Err):
-        await sim.stop()
-        return Err(DemoLoginFailed(tokens.error.message()))
-    log.info("demo: logged in to the simulated Twitch")
-    return Ok(DemoSession(sim, pointed, StaticTokenSource(Secret(tokens.value.access_token))))
+    return DemoSession(sim, demo_settings(settings, sim))

@@ -70,10 +70,15 @@ def database_check(path: Path, known: dict[str, int]) -> Check:
     finally:
         conn.close()
     versions = {str(scope): int(v) for scope, v in rows}
-    own = versions.get(component, 0)
     newer = [s for s, v in versions.items() if v > known.get(s, 0)]
     ok = verdict == "ok" and not newer and RUNTIME_SCOPE in versions
-    parts = [f"{path}", f"schema {own}", f"runtime {versions.get(RUNTIME_SCOPE, 0)}", f"integrity {verdict}"]
+    schemas = [f"{scope} v{v}" for scope, v in sorted(versions.items()) if scope != RUNTIME_SCOPE]
+    parts = [
+        f"{path}",
+        f"schema {', '.join(schemas) or 'none'}",
+        f"runtime v{versions.get(RUNTIME_SCOPE, 0)}",
+        f"integrity {verdict}",
+    ]
     if newer:
         parts.append("newer than this streamdeck-tui: " + ", ".join(newer))
     if RUNTIME_SCOPE not in versions:

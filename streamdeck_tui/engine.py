@@ -10,6 +10,7 @@ from pathlib import Path
 import httpx
 
 from .components.stream_lifecycle import StreamLifecycle
+from .components.tokens import AuthStatus, ProviderToken, SpotifyToken, TwitchToken
 from .config import Settings
 from .feed import ActivitySeen
 from .runtime.clock import Clock, SystemClock
@@ -21,12 +22,17 @@ from .runtime.hub import Hub
 from .runtime.resources import migrations_root
 from .runtime.result import Err, Ok, Result, TaggedError
 from .runtime.tokens import TokenSource
+from .secrets import SecretStore
+from .spotify.oauth import SpotifyOAuth
+from .spotify.token_provider import SpotifyTokenProvider
 from .twitch.helix import HelixClient
 from .twitch.link import TwitchLink
+from .twitch.oauth import TwitchOAuth
+from .twitch.token_provider import TwitchTokenProvider
 
 log = logging.getLogger("streamdeck_tui.engine")
 
-# The feature issues add theirs (tokens, song queue, raffle, achievements, workflow pool).
+# The feature issues add theirs (song queue, raffle, achievements, workflow pool).
 DEFAULT_COMPONENTS: tuple[type[Component], ...] = (StreamLifecycle,)
 
 
@@ -53,35 +59,53 @@ class Engine:
         clock: Clock | None = None,
         components: Sequence[type[Component]] = DEFAULT_COMPONENTS,
         migrations: Path | None = None,
+        secret_store: SecretStore | None = None,
         twitch_tokens: TokenSource | None = None,
     ) -> None:
         self.settings = settings
         self.clock: Clock = clock or SystemClock()
         self.dispatcher = Dispatcher(self.clock)
         self.hub = Hub()
-        ctx = ComponentContext(
+        self.http = httpx.AsyncClient(timeout=DEFAULT_TIMEOUT)
+        self.ctx = ComponentContext(
             data_dir=settings.data_dir,
             clock=self.clock,
             migrations_root=migrations or migrations_root(),
             on_committed=self._committed,
         )
         self.components: dict[str, Component] = {}
+        self.twitch_token: TwitchToken | None = None
+        self.spotify_token: SpotifyToken | None = None
+        if secret_store is not None:
+            oauth = TwitchOAuth(settings.twitch.auth_url, settings.twitch.client_id, self.http)
+            self.twitch_token = TwitchToken(self.ctx, secret_store, TwitchTokenProvider(oauth))
+            self._add(self.twitch_token)
+            spotify = SpotifyOAuth(settings.spotify.accounts_url, settings.spotify.client_id, self.http)
+            self.spotify_token = SpotifyToken(self.ctx, secret_store, SpotifyTokenProvider(spotify))
+            self._add(self.spotify_token)
         for kind in components:
-            if kind.name in self.components:
-                raise ValueError(f"component name {kind.name!r} used twice")
-            self.components[kind.name] = kind(ctx)
+            self._add(kind(self.ctx))
         self._started: list[Component] = []
-        self.twitch_tokens = twitch_tokens
+        self.twitch_tokens: TokenSource | None = twitch_tokens or self.twitch_token
         self.twitch: TwitchLink | None = None
-        self._http: httpx.AsyncClient | None = None
+
+    def _add(self, component: Component) -> None:
+        if component.name in self.components:
+            raise ValueError(f"component name {component.name!r} used twice")
+        self.components[component.name] = component
 
     def _committed(self, events: Sequence[DomainEvent]) -> None:
         self.dispatcher.notify()
         for event in events:
             self.hub.publish(event)
 
-    async def start(self) -> Result[None, EngineStartError]:
-        """Start components in order, then the dispatcher; on a failure, stop what already started."""
+    @property
+    def tokens(self) -> list[ProviderToken]:
+        """The provider accounts this engine manages."""
+        return [c for c in self.components.values() if isinstance(c, ProviderToken)]
+
+    async def start(self, *, connect: bool = True) -> Result[None, EngineStartError]:
+        """Start components in order, then the dispatcher, then (with `connect`) the Twitch link."""
         for component in self.components.values():
             result = await component.start()
             if isinstance(result, Err):
@@ -89,31 +113,57 @@ class Engine:
                 return Err(EngineStartError(component.name, result.error.message()))
             self._started.append(component)
             self.dispatcher.add_source(component)
+        self._subscribe_tokens_to_stream()
         self.dispatcher.start()
         log.info("engine started with %d components", len(self._started))
-        await self._start_twitch()
+        if connect:
+            await self.connect_twitch()
         return Ok(None)
 
-    async def _start_twitch(self) -> None:
-        """Connect to Twitch when an account is available; a failure is shown, never fatal."""
-        lifecycle = self.components.get(StreamLifecycle.name)
-        if self.twitch_tokens is None or not isinstance(lifecycle, StreamLifecycle):
-            self.hub.publish(ActivitySeen(self.clock.now_ms(), "twitch", "not connected to Twitch"))
+    def _subscribe_tokens_to_stream(self) -> None:
+        for token in self.tokens:
+
+            async def on_stream(
+                event: DomainEvent, token: ProviderToken = token
+            ) -> Result[None, TaggedError]:
+                if event.type == "stream_online":
+                    await token.on_stream_online()
+                else:
+                    await token.on_stream_offline()
+                return Ok(None)
+
+            self.dispatcher.subscribe(f"{token.name}.stream", on_stream, ["stream_online", "stream_offline"])
+
+    async def connect_twitch(self) -> None:
+        """Connect to Twitch when an account is ready; a failure is shown, never fatal."""
+        lifecycle = self.stream
+        if self.twitch is not None or lifecycle is None:
             return
-        self._http = httpx.AsyncClient(timeout=DEFAULT_TIMEOUT)
+        if self.twitch_tokens is None or (
+            self.twitch_token is not None
+            and self.twitch_tokens is self.twitch_token
+            and (await self.twitch_token.account()).status is not AuthStatus.AUTHORIZED
+        ):
+            self.hub.publish(
+                ActivitySeen(
+                    self.clock.now_ms(), "twitch", "not logged in: run `streamdeck-tui login twitch`"
+                )
+            )
+            return
         helix = HelixClient(
             self.settings.twitch.helix_url,
             self.settings.twitch.client_id,
             self.twitch_tokens,
-            self._http,
+            self.http,
             self.clock,
         )
-        self.twitch = TwitchLink(helix, self.settings.twitch.eventsub_url, lifecycle, self.hub, self.clock)
-        started = await self.twitch.start()
+        link = TwitchLink(helix, self.settings.twitch.eventsub_url, lifecycle, self.hub, self.clock)
+        started = await link.start()
         if isinstance(started, Err):
             log.warning("twitch link failed: %s", started.error.message())
             self.hub.publish(ActivitySeen(self.clock.now_ms(), "twitch", started.error.message()))
-            self.twitch = None
+            return
+        self.twitch = link
 
     @property
     def stream(self) -> StreamLifecycle | None:
@@ -122,13 +172,10 @@ class Engine:
         return component if isinstance(component, StreamLifecycle) else None
 
     async def stop(self) -> None:
-        """Stop the dispatcher, then components in reverse start order."""
+        """Stop the Twitch link, the dispatcher, then components in reverse start order."""
         if self.twitch is not None:
             await self.twitch.stop()
             self.twitch = None
-        if self._http is not None:
-            await self._http.aclose()
-            self._http = None
         await self.dispatcher.stop()
         while self._started:
             component = self._started.pop()
@@ -136,6 +183,8 @@ class Engine:
                 await component.stop()
             except Exception:
                 log.exception("stopping %s failed", component.name)
+        if not self.http.is_closed:
+            await self.http.aclose()
         log.info("engine stopped")
 
     def health(self) -> dict[str, HealthStatus]:

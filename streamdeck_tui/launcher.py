@@ -13,6 +13,7 @@ from .engine import DEFAULT_COMPONENTS, Engine, EngineStartError
 from .runtime.clock import Clock, SystemClock
 from .runtime.component import Component
 from .runtime.result import Err, Ok, Result, TaggedError
+from .secrets import MemoryStore, SecretStore
 
 if TYPE_CHECKING:
     from .demo import DemoSession
@@ -47,6 +48,7 @@ class Launcher:
         clock: Clock | None = None,
         components: Sequence[type[Component]] = DEFAULT_COMPONENTS,
         migrations: Path | None = None,
+        secret_store: SecretStore | None = None,
     ) -> None:
         self.settings = settings
         self.demo = demo
@@ -54,35 +56,38 @@ class Launcher:
         self.clock: Clock = clock or SystemClock()
         self.components = components
         self.migrations = migrations
+        self.secret_store = secret_store
         self.engine: Engine | None = None
         self._demo: DemoSession | None = None
 
     async def start(self) -> Result[Engine, LaunchError]:
         """Start everything; on failure, stop what started and say why."""
         settings = self.settings
-        twitch_tokens = None
+        store: SecretStore = self.secret_store or MemoryStore()
         if self.demo:
             from .demo import start_demo
 
-            started = await start_demo(settings, self.clock, speed=self.demo_speed)
-            if isinstance(started, Err):
-                return Err(DemoStartError(started.error.message()))
-            self._demo = started.value
-            settings = started.value.settings
-            twitch_tokens = started.value.twitch_tokens
+            self._demo = await start_demo(settings, self.clock, speed=self.demo_speed)
+            settings = self._demo.settings
+            store = MemoryStore()  # the demo never touches the streamer's keyring
         engine = Engine(
             settings,
             clock=self.clock,
             components=self.components,
             migrations=self.migrations,
-            twitch_tokens=twitch_tokens,
+            secret_store=store,
         )
+        self.engine = engine
         result = await engine.start()
         if isinstance(result, Err):
             await self.stop()
             return result
-        self.engine = engine
-        if self._demo is not None:
+        if self._demo is not None and engine.twitch_token is not None:
+            login = await self._demo.login(engine.twitch_token, self.clock)
+            if isinstance(login, Err):
+                await self.stop()
+                return Err(DemoStartError(login.error.message()))
+            await engine.connect_twitch()
             self._demo.start_audience()
         return Ok(engine)
 

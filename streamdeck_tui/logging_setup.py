@@ -35,7 +35,7 @@ def configure_logging(log_dir: Path, level: str, *, stream: bool = False) -> Pat
     root.addHandler(file_handler)
     if stream:
         console = logging.StreamHandler()
-        console.setFormatter(RedactingFormatter("%(asctime)s %(levelname)-7s %(message)s", "%H:%M:%S"))
+        console.setFormatter(RedactingFormatter("%(asctime)s %(levelname)-7s %(name)s: %(message)s", "%X"))
         root.addHandler(console)
     root.propagate = False
     return path

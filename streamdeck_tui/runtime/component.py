@@ -110,6 +110,8 @@ class Component:
     """An actor with its own SQLite file; its public methods run one unit of work at a time."""
 
     name: ClassVar[str] = "component"
+    # Components that share one schema (the two token components) name a common migrations folder.
+    migration_scope: ClassVar[str | None] = None
 
     def __init__(self, ctx: ComponentContext) -> None:
         self.ctx = ctx
@@ -156,7 +158,7 @@ class Component:
             return opened
         self._db = opened.value
         plan = []
-        for scope in (RUNTIME_SCOPE, self.name):
+        for scope in (RUNTIME_SCOPE, self.migration_scope or self.name):
             found = discover(self.ctx.migrations_root / scope, scope)
             if isinstance(found, Err):
                 return await self._fail_start(found)

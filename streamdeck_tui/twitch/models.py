@@ -14,7 +14,7 @@ class _Model(BaseModel):
 class DeviceCodeResponse(_Model):
     """`POST /oauth2/device`."""
 
-    device_code: str = Field(min_length=1)
+    device_code: str = Field(min_length=1, repr=False)
     user_code: str = Field(min_length=1)
     verification_uri: str = Field(min_length=1)
     expires_in: int = Field(gt=0)

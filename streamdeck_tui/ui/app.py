@@ -11,11 +11,12 @@ from textual.containers import Grid
 from textual.widgets import Footer, Static
 from textual.worker import Worker, WorkerState
 
+from ..components.tokens import AuthStatus
 from ..launcher import Launcher
 from ..runtime.resources import assets_root
 from .event_log import EventLog
 from .messages import FeedItem, StreamChanged, to_message
-from .status_bar import StatusBar
+from .status_bar import StatusBar, accounts_summary
 
 log = logging.getLogger("streamdeck_tui.ui")
 
@@ -33,7 +34,10 @@ class StreamdeckApp(App[int]):
 
     TITLE = "streamdeck-tui"
     CSS_PATH = str(assets_root() / "app.tcss")
-    BINDINGS = [Binding("q", "quit_console", "Quit", id="quit")]
+    BINDINGS = [
+        Binding("q", "quit_console", "Quit", id="quit"),
+        Binding("a", "accounts", "Accounts", id="accounts"),
+    ]
 
     def __init__(self, launcher: Launcher) -> None:
         super().__init__()
@@ -42,6 +46,7 @@ class StreamdeckApp(App[int]):
 
     def compose(self) -> ComposeResult:
         yield StatusBar(id="status")
+        yield Static("", id="banner")
         with Grid(id="dashboard"):
             yield Slot(
                 "Now Playing + Queue",
@@ -122,6 +127,30 @@ class StreamdeckApp(App[int]):
         engine = self.launcher.engine
         if engine is not None:
             self.query_one(StatusBar).now_ms = engine.clock.now_ms()
+            self._check_accounts()
+
+    @work(exclusive=True, group="accounts-tick", exit_on_error=False)
+    async def _check_accounts(self) -> None:
+        """Token health in the header; a banner when an account needs a new login."""
+        engine = self.launcher.engine
+        if engine is None:
+            return
+        accounts = [await t.account() for t in engine.tokens]
+        self.query_one(StatusBar).accounts = accounts_summary(accounts)
+        lost = [a.provider for a in accounts if a.status is AuthStatus.REAUTHORIZATION_REQUIRED]
+        banner = self.query_one("#banner", Static)
+        banner.update(f"{' and '.join(lost)} needs you to log in again: press a" if lost else "")
+        banner.display = bool(lost)
+
+    def action_accounts(self) -> None:
+        """Open the Accounts screen."""
+        engine = self.launcher.engine
+        if engine is None:
+            self.notify("Still starting; try again in a moment.")
+            return
+        from .accounts import AccountsScreen
+
+        self.push_screen(AccountsScreen(engine))
 
     async def action_quit_console(self) -> None:
         """Stop every component and the demo, close the databases, exit 0."""

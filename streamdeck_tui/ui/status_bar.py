@@ -8,6 +8,23 @@ from textual.reactive import reactive
 from textual.widgets import Static
 
 from ..components.stream_lifecycle import StreamSnapshot
+from ..components.tokens import AuthStatus, TokenHealth
+
+_MARKS = {
+    AuthStatus.AUTHORIZED: "✓",
+    AuthStatus.REAUTHORIZATION_REQUIRED: "✗ log in",
+    AuthStatus.NOT_CONFIGURED: "not connected",
+}
+
+
+def accounts_summary(accounts: list[TokenHealth]) -> str:
+    """One short mark per account, e.g. "Twitch ✓ sim  Spotify not connected"."""
+    parts = []
+    for a in accounts:
+        mark = "…" if a.refreshing else _MARKS[a.status]
+        who = f" {a.login}" if a.login and a.status is AuthStatus.AUTHORIZED else ""
+        parts.append(f"{a.provider} {mark}{who}")
+    return "  ".join(parts)
 
 
 def format_uptime(seconds: int) -> str:
@@ -33,6 +50,7 @@ class StatusBar(Horizontal):
     now_ms: reactive[int] = reactive(0)
     channel: reactive[str] = reactive("streamdeck-tui")
     link: reactive[str] = reactive("")
+    accounts: reactive[str] = reactive("")
 
     def compose(self) -> ComposeResult:
         yield Static(id="channel")
@@ -40,6 +58,10 @@ class StatusBar(Horizontal):
         yield Static(id="uptime")
         yield Static(id="viewers")
         yield Static(id="link")
+        yield Static(id="accounts")
+
+    def watch_accounts(self, accounts: str) -> None:
+        self.query_one("#accounts", Static).update(accounts)
 
     def watch_channel(self, channel: str) -> None:
         self.query_one("#channel", Static).update(channel)

@@ -110,7 +110,11 @@ def test_headless_starts_and_stops_on_sigterm(tmp_path: Path) -> None:
         stdout=subprocess.PIPE,
         stderr=subprocess.STDOUT,
         text=True,
-        env={**os.environ, "STREAMDECK_LOG_DIR": str(tmp_path / "log")},
+        env={
+            **os.environ,
+            "STREAMDECK_LOG_DIR": str(tmp_path / "log"),
+            "PYTHON_KEYRING_BACKEND": MEMORY_KEYRING,
+        },
     )
     assert proc.stdout is not None
     for line in proc.stdout:

@@ -11,12 +11,13 @@ from typing import Any
 import httpx
 
 from streamdeck_tui.config import load_settings
-from streamdeck_tui.demo import TWITCH_SCOPES, demo_settings
+from streamdeck_tui.demo import demo_settings
 from streamdeck_tui.engine import Engine
-from streamdeck_tui.runtime import Secret
-from streamdeck_tui.runtime.tokens import StaticTokenSource
+from streamdeck_tui.runtime import SystemClock
+from streamdeck_tui.runtime.clock import Clock
+from streamdeck_tui.secrets import MemoryStore, SecretStore
 from streamdeck_tui.simulator import Simulator
-from streamdeck_tui.twitch.oauth import TwitchOAuth, device_login
+from streamdeck_tui.twitch.login import device_login_into
 
 
 @dataclass
@@ -26,6 +27,7 @@ class Rig:
     sim: Simulator
     engine: Engine
     control: httpx.AsyncClient
+    store: SecretStore
     seen: list[object] = field(default_factory=list)
 
     async def post(self, path: str, body: dict[str, Any] | None = None) -> Any:
@@ -34,29 +36,48 @@ class Rig:
         assert response.status_code < 400, response.text
         return response.json() if response.content else None
 
+    async def get(self, path: str) -> Any:
+        """Read from the simulator's control API."""
+        response = await self.control.get(f"{self.sim.control_url}{path}")
+        assert response.status_code < 400, response.text
+        return response.json()
+
     def of_type(self, kind: type) -> list[Any]:
         """Hub items of one type."""
         return [item for item in self.seen if isinstance(item, kind)]
 
 
 @asynccontextmanager
-async def running_engine(tmp_path: Path, **sim_kwargs: Any) -> AsyncIterator[Rig]:
-    """Simulator + logged-in engine; both stopped afterwards."""
-    async with Simulator(auto_approve=True, **sim_kwargs) as sim:
+async def running_engine(
+    tmp_path: Path,
+    *,
+    clock: Clock | None = None,
+    store: SecretStore | None = None,
+    login: bool = True,
+    **sim_kwargs: Any,
+) -> AsyncIterator[Rig]:
+    """Simulator + engine logged in through the device flow like the demo; both stopped afterwards."""
+    clock = clock or SystemClock()
+    store = store or MemoryStore()
+    async with Simulator(auto_approve=True, clock=clock, **sim_kwargs) as sim, httpx.AsyncClient() as http:
         base = load_settings().unwrap().settings.model_copy(update={"data_dir": tmp_path / "data"})
         settings = demo_settings(base, sim)
-        async with httpx.AsyncClient() as http:
-            oauth = TwitchOAuth(settings.twitch.auth_url, settings.twitch.client_id, http)
-            from streamdeck_tui.runtime import SystemClock
-
-            tokens = (
-                await device_login(oauth, TWITCH_SCOPES, SystemClock(), on_code=lambda c: None)
-            ).unwrap()
-            engine = Engine(settings, twitch_tokens=StaticTokenSource(Secret(tokens.access_token)))
-            rig = Rig(sim, engine, http)
-            engine.hub.subscribe(rig.seen.append)
-            assert (await engine.start()).is_ok()
-            try:
-                yield rig
-            finally:
-                await engine.stop()
+        engine = Engine(settings, clock=clock, secret_store=store)
+        rig = Rig(sim, engine, http, store)
+        engine.hub.subscribe(rig.seen.append)
+        assert (await engine.start()).is_ok()
+        try:
+            if login:
+                assert engine.twitch_token is not None
+                logged = await device_login_into(
+                    engine.twitch_token,
+                    settings.twitch.auth_url,
+                    settings.twitch.client_id,
+                    clock,
+                    on_code=lambda c: None,
+                )
+                assert logged.is_ok(), logged
+                await engine.connect_twitch()
+            yield rig
+        finally:
+            await engine.stop()

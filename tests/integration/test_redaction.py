@@ -1,0 +1,83 @@
+"""Known token values never reach a log file, a SQLite file, an error text or the screen."""
+
+from __future__ import annotations
+
+import logging
+from pathlib import Path
+
+from streamdeck_tui.launcher import Launcher
+from streamdeck_tui.logging_setup import configure_logging
+from streamdeck_tui.runtime import Err, Ok, Secret
+from streamdeck_tui.secrets import MemoryStore
+from streamdeck_tui.ui.accounts import AccountsScreen
+from streamdeck_tui.ui.app import StreamdeckApp
+from tests.support.sim import running_engine
+from tests.support.waiting import wait_for
+
+
+class RunningLauncher(Launcher):
+    """Hands the app an engine that is already running (the rig owns its lifecycle)."""
+
+    def __init__(self, engine: object) -> None:
+        self.engine = engine  # type: ignore[assignment]
+
+    async def start(self):  # type: ignore[no-untyped-def]
+        return Ok(self.engine)
+
+    async def stop(self) -> None:
+        return None
+
+
+def _values(store: MemoryStore) -> set[str]:
+    out = set()
+    for key in ("twitch.access_token", "twitch.refresh_token"):
+        got = store.get(key).unwrap()
+        assert isinstance(got, Secret)
+        out.add(got.reveal())
+    return out
+
+
+async def test_tokens_appear_in_no_log_no_database_no_error_and_no_screen(tmp_path: Path) -> None:
+    log_file = configure_logging(tmp_path / "log", "debug")
+    store = MemoryStore()
+    errors: list[str] = []
+    async with running_engine(tmp_path, store=store) as rig:
+        token = rig.engine.twitch_token
+        assert token is not None
+        known = _values(store)
+        for _ in range(3):
+            assert isinstance(await token.refresh_now(), Ok)
+            known |= _values(store)
+        assert len(known) == 8  # four access and four refresh tokens, all different
+        await rig.post("/faults/fail", {"endpoint": "POST /oauth2/token", "status": 500, "count": 1})
+        failed = await token.refresh_now()
+        assert isinstance(failed, Err)
+        errors.append(failed.error.message())
+        await rig.post("/twitch/tokens/revoke", {})
+        revoked = await token.refresh_now()
+        assert isinstance(revoked, Err)
+        errors.append(revoked.error.message())
+        errors.append(str((await token.account()).last_error))
+        logging.getLogger("streamdeck_tui.test").info("state after failures: %r", await token.account())
+
+        app = StreamdeckApp(RunningLauncher(rig.engine))
+        async with app.run_test(size=(160, 48)) as pilot:
+            await app.workers.wait_for_complete()
+            main_screen = app.export_screenshot().replace("&#160;", " ")
+            await pilot.press("a")
+            await wait_for(lambda: isinstance(app.screen, AccountsScreen))
+            await app.workers.wait_for_complete()
+            await pilot.pause()
+            accounts_screen = app.export_screenshot().replace("&#160;", " ")
+        assert "needs login" in accounts_screen and "Twitch" in accounts_screen
+
+    for handler in logging.getLogger("streamdeck_tui").handlers:
+        handler.flush()
+    logs = "".join(p.read_text(errors="replace") for p in log_file.parent.iterdir())
+    assert "refreshed" in logs  # the log did record the refreshes
+    databases = b"".join(p.read_bytes() for p in (tmp_path / "data").iterdir() if p.is_file())
+    for value in known:
+        assert value not in logs
+        assert value.encode() not in databases
+        assert all(value not in e for e in errors)
+        assert value not in main_screen and value not in accounts_screen
