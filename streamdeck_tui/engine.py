@@ -9,6 +9,7 @@ from pathlib import Path
 
 import httpx
 
+from .components.eventsub_inbox import EventSubInbox
 from .components.stream_lifecycle import StreamLifecycle
 from .components.tokens import AuthStatus, ProviderToken, SpotifyToken, TwitchToken
 from .config import Settings
@@ -28,12 +29,13 @@ from .spotify.token_provider import SpotifyTokenProvider
 from .twitch.helix import HelixClient
 from .twitch.link import TwitchLink
 from .twitch.oauth import TwitchOAuth
+from .twitch.router import IngressRouter
 from .twitch.token_provider import TwitchTokenProvider
 
 log = logging.getLogger("streamdeck_tui.engine")
 
 # The feature issues add theirs (song queue, raffle, achievements, workflow pool).
-DEFAULT_COMPONENTS: tuple[type[Component], ...] = (StreamLifecycle,)
+DEFAULT_COMPONENTS: tuple[type[Component], ...] = (StreamLifecycle, EventSubInbox)
 
 
 @dataclass(frozen=True, slots=True)
@@ -86,6 +88,9 @@ class Engine:
         for kind in components:
             self._add(kind(self.ctx))
         self._started: list[Component] = []
+        self.router = IngressRouter(self.stream, self.hub, self.clock)
+        if self.inbox is not None:
+            self.inbox.attach_processor(self.router.route)
         self.twitch_tokens: TokenSource | None = twitch_tokens or self.twitch_token
         self.twitch: TwitchLink | None = None
 
@@ -136,8 +141,8 @@ class Engine:
 
     async def connect_twitch(self) -> None:
         """Connect to Twitch when an account is ready; a failure is shown, never fatal."""
-        lifecycle = self.stream
-        if self.twitch is not None or lifecycle is None:
+        lifecycle, inbox = self.stream, self.inbox
+        if self.twitch is not None or lifecycle is None or inbox is None:
             return
         if self.twitch_tokens is None or (
             self.twitch_token is not None
@@ -157,7 +162,7 @@ class Engine:
             self.http,
             self.clock,
         )
-        link = TwitchLink(helix, self.settings.twitch.eventsub_url, lifecycle, self.hub, self.clock)
+        link = TwitchLink(helix, self.settings.twitch.eventsub_url, lifecycle, inbox, self.hub, self.clock)
         started = await link.start()
         if isinstance(started, Err):
             log.warning("twitch link failed: %s", started.error.message())
@@ -170,6 +175,12 @@ class Engine:
         """The stream lifecycle component (None in an engine built without it)."""
         component = self.components.get(StreamLifecycle.name)
         return component if isinstance(component, StreamLifecycle) else None
+
+    @property
+    def inbox(self) -> EventSubInbox | None:
+        """The EventSub inbox (None in an engine built without it)."""
+        component = self.components.get(EventSubInbox.name)
+        return component if isinstance(component, EventSubInbox) else None
 
     async def stop(self) -> None:
         """Stop the Twitch link, the dispatcher, then components in reverse start order."""

@@ -40,6 +40,19 @@ class StreamSnapshot:
     title: str
 
 
+@dataclass(frozen=True, slots=True)
+class SessionSummary:
+    """One past or current stream."""
+
+    stream_id: str
+    started_ms: int
+    ended_ms: int | None
+    peak: int
+    average: float | None
+    samples: int
+    title: str
+
+
 # Returns the live stream, None when offline, or why it could not tell.
 StreamSource = Callable[[], Awaitable[Result[LiveStream | None, TaggedError]]]
 
@@ -86,6 +99,37 @@ class StreamLifecycle(Component):
             title=str(row["title"]),
         )
 
+    async def sessions(self, limit: int = 50) -> list[SessionSummary]:
+        """Stream sessions, newest first, with peak and average viewers."""
+        async with self.reading() as r:
+            rows = await r.fetch_all(
+                "SELECT s.stream_id, s.started_ms, s.ended_ms, s.peak, s.title, AVG(v.viewers) AS average, "
+                "COUNT(v.viewers) AS samples FROM stream_sessions s "
+                "LEFT JOIN viewer_samples v ON v.stream_id = s.stream_id "
+                "GROUP BY s.stream_id ORDER BY s.started_ms DESC LIMIT ?",
+                (limit,),
+            )
+        return [
+            SessionSummary(
+                stream_id=str(r["stream_id"]),
+                started_ms=int(r["started_ms"]),
+                ended_ms=r["ended_ms"],
+                peak=int(r["peak"]),
+                average=None if r["average"] is None else float(r["average"]),
+                samples=int(r["samples"]),
+                title=str(r["title"]),
+            )
+            for r in rows
+        ]
+
+    async def samples(self, stream_id: str) -> list[tuple[int, int]]:
+        """(time, viewers) samples of one session, oldest first."""
+        async with self.reading() as r:
+            rows = await r.fetch_all(
+                "SELECT at_ms, viewers FROM viewer_samples WHERE stream_id = ? ORDER BY at_ms", (stream_id,)
+            )
+        return [(int(r[0]), int(r[1])) for r in rows]
+
     async def _row(self, tx: Any) -> Any:
         row = await tx.fetch_one("SELECT * FROM stream_state WHERE id = 1")
         assert row is not None
@@ -124,6 +168,15 @@ class StreamLifecycle(Component):
                 await self._set_offline(tx, str(row["stream_id"]), now)
 
     async def _set_live(self, tx: TxContext, stream: LiveStream, event_ms: int) -> None:
+        row = await self._row(tx)
+        if row["status"] == "live" and row["stream_id"] != stream.stream_id:
+            # A new stream while another looked live: the offline was missed; close the old session.
+            await self._set_offline(tx, str(row["stream_id"]), max(event_ms, int(row["started_ms"])))
+        await tx.execute(
+            "INSERT INTO stream_sessions (stream_id, started_ms, peak, title) VALUES (?, ?, ?, ?) "
+            "ON CONFLICT (stream_id) DO UPDATE SET ended_ms = NULL",
+            (stream.stream_id, stream.started_ms, stream.viewers, stream.title),
+        )
         await tx.execute(
             "UPDATE stream_state SET status = 'live', stream_id = ?, started_ms = ?, ended_ms = NULL, "
             "viewer_count = ?, title = ?, last_event_ms = ?, updated_ms = ? WHERE id = 1",
@@ -148,6 +201,10 @@ class StreamLifecycle(Component):
         await tx.schedule(POLL_TIMER, self.clock.now_ms() + POLL_INTERVAL_MS)
 
     async def _set_offline(self, tx: TxContext, stream_id: str, event_ms: int) -> None:
+        await tx.execute(
+            "UPDATE stream_sessions SET ended_ms = MAX(started_ms, ?) WHERE stream_id = ?",
+            (event_ms, stream_id),
+        )
         await tx.execute(
             "UPDATE stream_state SET status = 'offline', ended_ms = ?, last_event_ms = ?, updated_ms = ? "
             "WHERE id = 1",

@@ -107,12 +107,15 @@ class Database:
     @asynccontextmanager
     async def write(self) -> AsyncIterator[Tx]:
         """A `BEGIN IMMEDIATE` transaction: committed on normal exit, rolled back on any exception."""
-        await self._conn.execute("BEGIN IMMEDIATE")
         tx = Tx(self._conn)
         try:
+            await self._conn.execute("BEGIN IMMEDIATE")
             yield tx
         except BaseException:
-            await self._conn.execute("ROLLBACK")
+            # Also after a cancellation that landed while BEGIN was still running in aiosqlite's thread:
+            # the connection must never be left inside a transaction.
+            if self._conn.in_transaction:
+                await self._conn.execute("ROLLBACK")
             raise
         await self._conn.execute("COMMIT")
 

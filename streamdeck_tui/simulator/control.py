@@ -49,6 +49,7 @@ def build_control_router(t: ControlTargets) -> Router:
         ("POST", "/faults/latency", api.latency),
         ("POST", "/faults/ws-drop", api.ws_drop),
         ("POST", "/faults/ws-duplicate", api.ws_duplicate),
+        ("POST", "/eventsub/raw", api.raw_frame),
         ("GET", "/eventsub/sessions", api.sessions),
         ("POST", "/eventsub/reconnect", api.reconnect),
         ("POST", "/eventsub/revoke", api.revoke_subscription),
@@ -305,6 +306,15 @@ class _ControlApi:
             return body
         self.t.faults.duplicate_next_frames(body.count)
         return ok(**self.t.faults.snapshot())
+
+    async def raw_frame(self, request: Request) -> Response:
+        body = parse_body(request, m.RawFrameIn)
+        if isinstance(body, Response):
+            return body
+        if (body.text is None) == (body.size is None):
+            return control_error(400, "give exactly one of text or size")
+        text = body.text if body.text is not None else "x" * (body.size or 0)
+        return ok(sent=self.t.eventsub.send_raw(text, body.session_id))
 
     async def sessions(self, request: Request) -> Response:
         return ok(sessions=self.t.eventsub.sessions())

@@ -145,3 +145,11 @@ class AudienceIn(_Body):
     """Start the scripted audience, optionally at another speed."""
 
     speed: float | None = Field(default=None, gt=0, le=1000)
+
+
+class RawFrameIn(_Body):
+    """Send `text` as an EventSub frame as is, or a frame of `size` bytes of filler (to test limits)."""
+
+    text: str | None = Field(default=None, max_length=4 * 1024 * 1024)
+    size: int | None = Field(default=None, ge=1, le=4 * 1024 * 1024)
+    session_id: str | None = None

@@ -304,6 +304,19 @@ class EventSubServer:
             delivered += 1
         return delivered
 
+    def send_raw(self, text: str, session_id: str | None = None) -> int:
+        """Send a frame exactly as given (malformed, stale or oversized) to one live session or all."""
+        sent = 0
+        now = self._clock.now_ms()
+        for conn in self._connections.values():
+            if conn.state not in ("connected", "reconnecting"):
+                continue
+            if session_id is not None and conn.session_id != session_id:
+                continue
+            conn.enqueue(text, now)
+            sent += 1
+        return sent
+
     def request_reconnect(self, session_id: str | None = None) -> list[str]:
         """Send session_reconnect to one session (or all); returns the reconnect URLs."""
         urls: list[str] = []

@@ -63,6 +63,7 @@ class LinkStats:
     sessions: int = 0
     reconnects: int = 0
     lost: int = 0
+    failed: int = 0
     revocations: list[str] = field(default_factory=list)
 
 
@@ -112,6 +113,7 @@ class EventSubClient:
         self._seen: OrderedDict[str, None] = OrderedDict()
         self._keepalive_s = 10.0
         self._setup: asyncio.Task[None] | None = None
+        self._retiring: set[asyncio.Task[None]] = set()
 
     async def run(self) -> None:
         """Connect, serve, and after a loss reconnect with jittered exponential backoff; until cancelled."""
@@ -148,6 +150,8 @@ class EventSubClient:
         finally:
             if self._setup is not None and not self._setup.done():
                 self._setup.cancel()
+            for task in list(self._retiring):
+                task.cancel()
             await ws.close()
         return True
 
@@ -186,15 +190,21 @@ class EventSubClient:
                 await draining
                 return
             session = await self._welcome(new)
-            draining.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await draining
-            await current.close()
+            # Retire the old socket without cutting it off: frames it already carries are still read and
+            # stored while it closes, beside the new socket's reader.
+            retiring = asyncio.create_task(self._retire(current, draining))
+            self._retiring.add(retiring)
+            retiring.add_done_callback(self._retiring.discard)
             if session is None:
                 await new.close()
                 return
             self.listener.on_link(LinkState.CONNECTED, f"session {session} (reconnected)")
             current = new
+
+    async def _retire(self, old: ClientConnection, draining: asyncio.Task[None]) -> None:
+        await old.close()
+        with contextlib.suppress(asyncio.CancelledError, TimeoutError):
+            await asyncio.wait_for(draining, timeout=WELCOME_TIMEOUT_S)
 
     async def _drain(self, ws: ClientConnection) -> None:
         with contextlib.suppress(_Lost):
@@ -214,9 +224,15 @@ class EventSubClient:
                 code = exc.rcvd.code if exc.rcvd is not None else None
                 if code == 1009:
                     self.stats.invalid += 1
-                log.warning("eventsub socket closed (code %s)", code)
+                log.log(
+                    logging.INFO if code == 1000 else logging.WARNING,
+                    "eventsub socket closed (code %s)",
+                    code,
+                )
                 raise _Lost() from None
-            url = await self._handle(raw)
+            # Shielded: when a reconnect hand-over stops reading the old socket, a frame being stored
+            # finishes instead of being cut off half-way.
+            url = await asyncio.shield(self._handle(raw))
             if url is not None:
                 return url
 
@@ -264,21 +280,27 @@ class EventSubClient:
             log.warning("ignored an eventsub %s without a usable payload: %s", kind, exc.errors()[0]["msg"])
             return None
         self._remember(mid)
-        if kind == "revocation":
-            self.stats.revocations.append(payload.subscription.type)
-            await self.listener.on_revocation(payload.subscription)
-            return None
-        self.stats.notifications += 1
-        await self.listener.on_notification(
-            Notification(
-                message_id=mid,
-                type=payload.subscription.type,
-                version=payload.subscription.version,
-                timestamp_ms=ts_ms,
-                subscription=payload.subscription,
-                event=payload.event,
+        try:
+            if kind == "revocation":
+                self.stats.revocations.append(payload.subscription.type)
+                await self.listener.on_revocation(payload.subscription)
+                return None
+            self.stats.notifications += 1
+            await self.listener.on_notification(
+                Notification(
+                    message_id=mid,
+                    type=payload.subscription.type,
+                    version=payload.subscription.version,
+                    timestamp_ms=ts_ms,
+                    subscription=payload.subscription,
+                    event=payload.event,
+                )
             )
-        )
+        except Exception:
+            # A bug downstream must not stop the socket; forget the id so a resend can still be stored.
+            self._seen.pop(mid, None)
+            self.stats.failed += 1
+            log.exception("handling eventsub message %s failed", mid)
         return None
 
     def _remember(self, message_id: str) -> None:

@@ -8,21 +8,13 @@ import logging
 from dataclasses import dataclass
 from typing import Final
 
-from pydantic import ValidationError
-
+from ..components.eventsub_inbox import EventSubInbox
 from ..components.stream_lifecycle import LiveStream, StreamLifecycle
-from ..feed import ActivitySeen, ChatSeen, LinkChanged, RedemptionSeen
+from ..feed import ActivitySeen, LinkChanged
 from ..runtime.clock import Clock
 from ..runtime.hub import Hub
 from ..runtime.result import Err, Ok, Result, TaggedError
 from .eventsub import EventSubClient, LinkState, Notification
-from .eventsub_models import (
-    ChatMessageEvent,
-    FollowEvent,
-    RaidEvent,
-    RedemptionEvent,
-    StreamOnlineEvent,
-)
 from .helix import HelixClient, HelixError
 from .models import Subscription, User
 
@@ -67,11 +59,13 @@ class TwitchLink:
         helix: HelixClient,
         eventsub_url: str,
         lifecycle: StreamLifecycle,
+        inbox: EventSubInbox,
         hub: Hub,
         clock: Clock,
     ) -> None:
         self.helix = helix
         self.lifecycle = lifecycle
+        self.inbox = inbox
         self.hub = hub
         self.clock = clock
         self.me: User | None = None
@@ -141,48 +135,8 @@ class TwitchLink:
         await self._reconcile()
 
     async def on_notification(self, notification: Notification) -> None:
-        """Route one notification to its consumer."""
-        try:
-            await self._route(notification)
-        except ValidationError as exc:
-            log.warning("ignored %s with unexpected fields: %s", notification.type, exc.errors()[0]["msg"])
-
-    async def _route(self, n: Notification) -> None:
-        at = n.timestamp_ms
-        match n.type:
-            case "stream.online":
-                online = StreamOnlineEvent.model_validate(n.event)
-                await self.lifecycle.went_online(online.id, int(online.started_at.timestamp() * 1000), at)
-            case "stream.offline":
-                await self.lifecycle.went_offline(at)
-            case "channel.chat.message":
-                chat = ChatMessageEvent.model_validate(n.event)
-                self.hub.publish(
-                    ChatSeen(
-                        at,
-                        chat.chatter_user_login,
-                        chat.chatter_user_name,
-                        chat.message.text,
-                        tuple(b.set_id for b in chat.badges),
-                    )
-                )
-            case "channel.channel_points_custom_reward_redemption.add":
-                r = RedemptionEvent.model_validate(n.event)
-                self.hub.publish(
-                    RedemptionSeen(
-                        at, r.id, r.user_login, r.user_name, r.reward.title, r.user_input, r.status
-                    )
-                )
-            case "channel.raid":
-                raid = RaidEvent.model_validate(n.event)
-                self._activity(
-                    "raid", f"{raid.from_broadcaster_user_name} raided with {raid.viewers} viewers"
-                )
-            case "channel.follow":
-                follow = FollowEvent.model_validate(n.event)
-                self._activity("follow", f"{follow.user_name} followed")
-            case _:
-                self._activity(n.type, "received")
+        """Store first; the inbox processes it (and refuses stale or conflicting ones)."""
+        await self.inbox.accept(notification)
 
     async def on_revocation(self, subscription: Subscription) -> None:
         """Show it; nothing more arrives for that type until the next session."""

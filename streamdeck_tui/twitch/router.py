@@ -1,0 +1,100 @@
+"""From the inbox to the consumers: stream events to StreamLifecycle, the rest to the console for now."""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass
+
+from pydantic import ValidationError
+
+from ..components.stream_lifecycle import StreamLifecycle
+from ..feed import ActivitySeen, ChatSeen, RedemptionSeen
+from ..runtime.clock import Clock
+from ..runtime.hub import Hub
+from ..runtime.result import Ok, Result, TaggedError
+from .eventsub import Notification
+from .eventsub_models import (
+    ChatMessageEvent,
+    FollowEvent,
+    RaidEvent,
+    RedemptionEvent,
+    StreamOnlineEvent,
+)
+
+log = logging.getLogger("streamdeck_tui.router")
+
+
+@dataclass
+class RouterStats:
+    """What was routed where, and what could not be read."""
+
+    routed: int = 0
+    unreadable: int = 0
+    unknown: int = 0
+
+
+class IngressRouter:
+    """Idempotent routing: the inbox may hand the same notification over again after a crash."""
+
+    def __init__(self, lifecycle: StreamLifecycle | None, hub: Hub, clock: Clock) -> None:
+        self.lifecycle = lifecycle
+        self.hub = hub
+        self.clock = clock
+        self.stats = RouterStats()
+
+    async def route(self, n: Notification) -> Result[None, TaggedError]:
+        """Hand one stored notification to its consumer."""
+        try:
+            await self._route(n)
+        except ValidationError as exc:
+            # A payload that will never parse is not retried: counted, logged, shown.
+            self.stats.unreadable += 1
+            log.warning("unreadable %s: %s", n.type, exc.errors()[0]["msg"])
+            self.hub.publish(ActivitySeen(self.clock.now_ms(), "ingress", f"ignored an unreadable {n.type}"))
+            return Ok(None)
+        self.stats.routed += 1
+        return Ok(None)
+
+    async def _route(self, n: Notification) -> None:
+        at = n.timestamp_ms
+        match n.type:
+            case "stream.online":
+                online = StreamOnlineEvent.model_validate(n.event)
+                if self.lifecycle is not None:
+                    await self.lifecycle.went_online(online.id, int(online.started_at.timestamp() * 1000), at)
+            case "stream.offline":
+                if self.lifecycle is not None:
+                    await self.lifecycle.went_offline(at)
+            case "channel.chat.message":
+                chat = ChatMessageEvent.model_validate(n.event)
+                self.hub.publish(
+                    ChatSeen(
+                        at,
+                        chat.chatter_user_login,
+                        chat.chatter_user_name,
+                        chat.message.text,
+                        tuple(b.set_id for b in chat.badges),
+                    )
+                )
+            case "channel.channel_points_custom_reward_redemption.add":
+                r = RedemptionEvent.model_validate(n.event)
+                self.hub.publish(
+                    RedemptionSeen(
+                        at, r.id, r.user_login, r.user_name, r.reward.title, r.user_input, r.status
+                    )
+                )
+            case "channel.raid":
+                raid = RaidEvent.model_validate(n.event)
+                self.hub.publish(
+                    ActivitySeen(
+                        at, "raid", f"{raid.from_broadcaster_user_name} raided with {raid.viewers} viewers"
+                    )
+                )
+            case "channel.follow":
+                follow = FollowEvent.model_validate(n.event)
+                self.hub.publish(ActivitySeen(at, "follow", f"{follow.user_name} followed"))
+            case "channel.channel_points_custom_reward_redemption.update" | "channel.update":
+                self.hub.publish(ActivitySeen(at, n.type, "received"))
+            case _:
+                self.stats.unknown += 1
+                self.hub.publish(ActivitySeen(at, n.type, "received (not handled yet)"))
