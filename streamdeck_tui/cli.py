@@ -63,6 +63,10 @@ def build_parser() -> argparse.ArgumentParser:
     logout.add_argument("provider", choices=["twitch", "spotify"])
     accounts = sub.add_parser("accounts", parents=[common], help="who is logged in, scopes, expiry")
     accounts.add_argument("--json", action="store_true", help="machine-readable output")
+    streams = sub.add_parser(
+        "streams", parents=[common], help="past stream sessions: duration, peak, average"
+    )
+    streams.add_argument("--json", action="store_true", help="machine-readable output")
     sim = sub.add_parser("simulator", parents=[common], help="run the Twitch + Spotify simulator on its own")
     sim.add_argument("--port", type=int, default=0, help="port of the Twitch HTTP server (0: any free port)")
     sim.add_argument("--speed", type=float, default=1.0, help="how fast simulated time runs (default 1.0)")
@@ -129,6 +133,10 @@ def _main(argv: list[str] | None) -> int:
         return EXIT_USAGE
     if args.command in ("login", "logout", "accounts"):
         return _run_accounts_command(args, loaded)
+    if args.command == "streams":
+        from .cli_reports import run_streams
+
+        return run_streams(loaded, as_json=args.json)
     try:
         configure_logging(settings.log_dir, settings.log_level, stream=args.headless)
     except OSError as exc:

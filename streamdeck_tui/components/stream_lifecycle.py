@@ -226,6 +226,9 @@ class StreamLifecycle(Component):
             "UPDATE stream_state SET viewer_count = ?, updated_ms = ? WHERE id = 1", (viewers, at_ms)
         )
         await tx.execute(
+            "UPDATE stream_sessions SET peak = MAX(peak, ?) WHERE stream_id = ?", (viewers, stream_id)
+        )
+        await tx.execute(
             "INSERT INTO viewer_samples (stream_id, at_ms, viewers) VALUES (?, ?, ?) "
             "ON CONFLICT DO UPDATE SET viewers = excluded.viewers",
             (stream_id, at_ms, viewers),

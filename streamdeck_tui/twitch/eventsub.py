@@ -222,8 +222,11 @@ class EventSubClient:
                 raise _Lost() from None
             except websockets.ConnectionClosed as exc:
                 code = exc.rcvd.code if exc.rcvd is not None else None
-                if code == 1009:
+                if exc.sent is not None and exc.sent.code == 1009:
+                    # We closed it: a frame over our size limit. Counted; the reconnect follows.
+                    code = 1009
                     self.stats.invalid += 1
+                    log.warning("an eventsub frame exceeded %d bytes", self.max_frame_bytes)
                 log.log(
                     logging.INFO if code == 1000 else logging.WARNING,
                     "eventsub socket closed (code %s)",

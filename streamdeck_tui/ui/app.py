@@ -37,6 +37,8 @@ class StreamdeckApp(App[int]):
     BINDINGS = [
         Binding("q", "quit_console", "Quit", id="quit"),
         Binding("a", "accounts", "Accounts", id="accounts"),
+        Binding("t", "stream_sessions", "Stream", id="stream"),
+        Binding("d", "dead_letters", "Dead letters", id="dead_letters"),
     ]
 
     def __init__(self, launcher: Launcher) -> None:
@@ -121,7 +123,12 @@ class StreamdeckApp(App[int]):
             return
         bar = self.query_one(StatusBar)
         bar.now_ms = engine.clock.now_ms()
-        bar.snapshot = await engine.stream.snapshot()
+        snapshot = await engine.stream.snapshot()
+        bar.snapshot = snapshot
+        if snapshot.live and snapshot.stream_id is not None:
+            bar.set_samples([v for _, v in await engine.stream.samples(snapshot.stream_id)])
+        else:
+            bar.set_samples([])
 
     def _tick(self) -> None:
         engine = self.launcher.engine
@@ -141,6 +148,22 @@ class StreamdeckApp(App[int]):
         banner = self.query_one("#banner", Static)
         banner.update(f"{' and '.join(lost)} needs you to log in again: press a" if lost else "")
         banner.display = bool(lost)
+
+    def action_stream_sessions(self) -> None:
+        """Open the Stream screen."""
+        engine = self.launcher.engine
+        if engine is not None and engine.stream is not None:
+            from .stream_screen import StreamScreen
+
+            self.push_screen(StreamScreen(engine.stream, engine.clock.now_ms()))
+
+    def action_dead_letters(self) -> None:
+        """Open the dead letters screen."""
+        engine = self.launcher.engine
+        if engine is not None and engine.inbox is not None:
+            from .dead_letters import DeadLettersScreen
+
+            self.push_screen(DeadLettersScreen(engine.inbox))
 
     def action_accounts(self) -> None:
         """Open the Accounts screen."""

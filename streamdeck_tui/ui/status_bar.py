@@ -5,10 +5,11 @@ from __future__ import annotations
 from textual.app import ComposeResult
 from textual.containers import Horizontal
 from textual.reactive import reactive
-from textual.widgets import Static
+from textual.widgets import Sparkline, Static
 
 from ..components.stream_lifecycle import StreamSnapshot
 from ..components.tokens import AuthStatus, TokenHealth
+from ..formatting import format_uptime
 
 _MARKS = {
     AuthStatus.AUTHORIZED: "✓",
@@ -27,12 +28,6 @@ def accounts_summary(accounts: list[TokenHealth]) -> str:
     return "  ".join(parts)
 
 
-def format_uptime(seconds: int) -> str:
-    """H:MM:SS."""
-    seconds = max(0, seconds)
-    return f"{seconds // 3600}:{seconds % 3600 // 60:02d}:{seconds % 60:02d}"
-
-
 class StatusBar(Horizontal):
     """Renders a `StreamSnapshot`; the app ticks `now_ms` once a second for the uptime."""
 
@@ -43,6 +38,7 @@ class StatusBar(Horizontal):
     StatusBar #live-state.live { background: $error; color: $text; text-style: bold; padding: 0 1; }
     StatusBar #live-state.offline { color: $text-muted; padding: 0 1; }
     StatusBar #link { color: $text-muted; }
+    StatusBar Sparkline { width: 16; height: 1; margin-right: 3; display: none; }
     StatusBar #link.trouble { color: $warning; }
     """
 
@@ -57,8 +53,15 @@ class StatusBar(Horizontal):
         yield Static("OFFLINE", id="live-state", classes="offline")
         yield Static(id="uptime")
         yield Static(id="viewers")
+        yield Sparkline([], id="spark")
         yield Static(id="link")
         yield Static(id="accounts")
+
+    def set_samples(self, viewers: list[int]) -> None:
+        """The current session's viewer counts, for the sparkline (last 30 samples)."""
+        spark = self.query_one(Sparkline)
+        spark.data = viewers[-30:]
+        spark.display = len(viewers) > 1
 
     def watch_accounts(self, accounts: str) -> None:
         self.query_one("#accounts", Static).update(accounts)

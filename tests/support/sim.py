@@ -36,6 +36,12 @@ class Rig:
         assert response.status_code < 400, response.text
         return response.json() if response.content else None
 
+    async def put(self, path: str, body: dict[str, Any]) -> Any:
+        """Change something through the simulator's control API."""
+        response = await self.control.put(f"{self.sim.control_url}{path}", json=body)
+        assert response.status_code < 400, response.text
+        return response.json() if response.content else None
+
     async def get(self, path: str) -> Any:
         """Read from the simulator's control API."""
         response = await self.control.get(f"{self.sim.control_url}{path}")
