@@ -39,9 +39,7 @@ def build_parser() -> argparse.ArgumentParser:
     common = _Parser(add_help=False, argument_default=argparse.SUPPRESS)
     common.add_argument("--config", type=Path, metavar="FILE", help="settings file (TOML)")
     common.add_argument("--data-dir", type=Path, metavar="DIR", help="where component databases live")
-    common.add_argument(
-        "--log-level", choices=["debug", "info", "warning", "error"], help="log detail (default: info)"
-    )
+    common.add_argument("--log-level", choices=["debug", "info", "warning", "error"], help="log detail (default: info)")
     parser = _Parser(
         prog="streamdeck-tui",
         description="A terminal console for Twitch streamers.",
@@ -51,9 +49,7 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument(
         "--demo", action="store_true", help="run against the embedded Twitch + Spotify simulator, no accounts"
     )
-    parser.add_argument(
-        "--headless", action="store_true", help="run without the console UI, logging to stdout"
-    )
+    parser.add_argument("--headless", action="store_true", help="run without the console UI, logging to stdout")
     sub = parser.add_subparsers(dest="command", metavar="COMMAND", parser_class=_Parser)
     sub.add_parser("doctor", parents=[common], help="check config, data dir, keyring and databases")
     login = sub.add_parser("login", parents=[common], help="connect your Twitch or Spotify account")
@@ -63,9 +59,7 @@ def build_parser() -> argparse.ArgumentParser:
     logout.add_argument("provider", choices=["twitch", "spotify"])
     accounts = sub.add_parser("accounts", parents=[common], help="who is logged in, scopes, expiry")
     accounts.add_argument("--json", action="store_true", help="machine-readable output")
-    streams = sub.add_parser(
-        "streams", parents=[common], help="past stream sessions: duration, peak, average"
-    )
+    streams = sub.add_parser("streams", parents=[common], help="past stream sessions: duration, peak, average")
     streams.add_argument("--json", action="store_true", help="machine-readable output")
     sim = sub.add_parser("simulator", parents=[common], help="run the Twitch + Spotify simulator on its own")
     sim.add_argument("--port", type=int, default=0, help="port of the Twitch HTTP server (0: any free port)")

@@ -214,8 +214,7 @@ class DataDirError(TaggedError):
     def message(self) -> str:
         """Name the folder and the remedy."""
         return (
-            f"data dir {self.path} is not usable: {self.detail}. "
-            "Choose another with --data-dir or STREAMDECK_DATA_DIR."
+            f"data dir {self.path} is not usable: {self.detail}. Choose another with --data-dir or STREAMDECK_DATA_DIR."
         )
 
 

@@ -12,6 +12,7 @@ import httpx
 from .components.eventsub_inbox import EventSubInbox
 from .components.stream_lifecycle import StreamLifecycle
 from .components.tokens import AuthStatus, ProviderToken, SpotifyToken, TwitchToken
+from .components.workflow_pool import WorkflowPool
 from .config import Settings
 from .feed import ActivitySeen
 from .runtime.clock import Clock, SystemClock
@@ -31,11 +32,12 @@ from .twitch.link import TwitchLink
 from .twitch.oauth import TwitchOAuth
 from .twitch.router import IngressRouter
 from .twitch.token_provider import TwitchTokenProvider
+from .workflows.raid_shoutout import RaidShoutout
 
 log = logging.getLogger("streamdeck_tui.engine")
 
 # The feature issues add theirs (song queue, raffle, achievements, workflow pool).
-DEFAULT_COMPONENTS: tuple[type[Component], ...] = (StreamLifecycle, EventSubInbox)
+DEFAULT_COMPONENTS: tuple[type[Component], ...] = (StreamLifecycle, EventSubInbox, WorkflowPool)
 
 
 @dataclass(frozen=True, slots=True)
@@ -49,6 +51,18 @@ class EngineStartError(TaggedError):
     def message(self) -> str:
         """Name the component and its reason."""
         return f"{self.component} could not start: {self.detail}"
+
+
+@dataclass(frozen=True, slots=True)
+class NotConnected(TaggedError):
+    """A provider is not connected yet (no account, or the link is down)."""
+
+    tag = "NotConnected"
+    provider: str
+
+    def message(self) -> str:
+        """Which one."""
+        return f"not connected to {self.provider}"
 
 
 class Engine:
@@ -88,7 +102,10 @@ class Engine:
         for kind in components:
             self._add(kind(self.ctx))
         self._started: list[Component] = []
-        self.router = IngressRouter(self.stream, self.hub, self.clock)
+        if self.pool is not None:
+            self.pool.warm_target = settings.workflows.pool_size
+            self.pool.register(RaidShoutout(self._helix), prepare=self._prepare_twitch)
+        self.router = IngressRouter(self.stream, self.hub, self.clock, self.pool)
         if self.inbox is not None:
             self.inbox.attach_processor(self.router.route)
         self.twitch_tokens: TokenSource | None = twitch_tokens or self.twitch_token
@@ -128,9 +145,7 @@ class Engine:
     def _subscribe_tokens_to_stream(self) -> None:
         for token in self.tokens:
 
-            async def on_stream(
-                event: DomainEvent, token: ProviderToken = token
-            ) -> Result[None, TaggedError]:
+            async def on_stream(event: DomainEvent, token: ProviderToken = token) -> Result[None, TaggedError]:
                 if event.type == "stream_online":
                     await token.on_stream_online()
                 else:
@@ -138,6 +153,14 @@ class Engine:
                 return Ok(None)
 
             self.dispatcher.subscribe(f"{token.name}.stream", on_stream, ["stream_online", "stream_offline"])
+        pool = self.pool
+        if pool is not None:
+
+            async def refill(event: DomainEvent) -> Result[None, TaggedError]:
+                pool.refill()
+                return Ok(None)
+
+            self.dispatcher.subscribe("workflow_pool.stream", refill, ["stream_online"])
 
     async def connect_twitch(self) -> None:
         """Connect to Twitch when an account is ready; a failure is shown, never fatal."""
@@ -150,9 +173,7 @@ class Engine:
             and (await self.twitch_token.account()).status is not AuthStatus.AUTHORIZED
         ):
             self.hub.publish(
-                ActivitySeen(
-                    self.clock.now_ms(), "twitch", "not logged in: run `streamdeck-tui login twitch`"
-                )
+                ActivitySeen(self.clock.now_ms(), "twitch", "not logged in: run `streamdeck-tui login twitch`")
             )
             return
         helix = HelixClient(
@@ -169,12 +190,31 @@ class Engine:
             self.hub.publish(ActivitySeen(self.clock.now_ms(), "twitch", started.error.message()))
             return
         self.twitch = link
+        if self.pool is not None:
+            self.pool.refill()
 
     @property
     def stream(self) -> StreamLifecycle | None:
         """The stream lifecycle component (None in an engine built without it)."""
         component = self.components.get(StreamLifecycle.name)
         return component if isinstance(component, StreamLifecycle) else None
+
+    @property
+    def pool(self) -> WorkflowPool | None:
+        """The workflow pool (None in an engine built without it)."""
+        component = self.components.get(WorkflowPool.name)
+        return component if isinstance(component, WorkflowPool) else None
+
+    def _helix(self) -> HelixClient | None:
+        return self.twitch.helix if self.twitch is not None else None
+
+    async def _prepare_twitch(self) -> Result[None, TaggedError]:
+        """What a warm Twitch workflow has already done: a checked token and an open connection."""
+        helix = self._helix()
+        if helix is None:
+            return Err(NotConnected("Twitch"))
+        me = await helix.get_me()
+        return Ok(None) if isinstance(me, Ok) else Err(NotConnected(f"Twitch: {me.error.message()}"))
 
     @property
     def inbox(self) -> EventSubInbox | None:

@@ -155,8 +155,7 @@ class EventSubInbox(Component):
             self._again = False
             async with self.reading() as r:
                 rows = await r.fetch_all(
-                    "SELECT * FROM inbox WHERE status = 'pending' AND next_attempt_ms <= ? "
-                    "ORDER BY seq LIMIT ?",
+                    "SELECT * FROM inbox WHERE status = 'pending' AND next_attempt_ms <= ? ORDER BY seq LIMIT ?",
                     (self.clock.now_ms(), BATCH),
                 )
             for row in rows:
@@ -259,9 +258,7 @@ class EventSubInbox(Component):
         """Drop a dead letter for good."""
 
         async def work(tx: TxContext) -> Result[None, NoSuchMessage]:
-            changed = await tx.execute(
-                "DELETE FROM inbox WHERE message_id = ? AND status = 'dead'", (message_id,)
-            )
+            changed = await tx.execute("DELETE FROM inbox WHERE message_id = ? AND status = 'dead'", (message_id,))
             return Ok(None) if changed else Err(NoSuchMessage(message_id))
 
         return await self.transact(work)

@@ -139,9 +139,7 @@ class StreamLifecycle(Component):
         """stream.online: False when it is stale or a duplicate."""
         async with self.unit_of_work() as tx:
             row = await self._row(tx)
-            if event_ms <= int(row["last_event_ms"]) or (
-                row["status"] == "live" and row["stream_id"] == stream_id
-            ):
+            if event_ms <= int(row["last_event_ms"]) or (row["status"] == "live" and row["stream_id"] == stream_id):
                 return False
             await self._set_live(tx, LiveStream(stream_id, started_ms, int(row["viewer_count"])), event_ms)
             return True
@@ -206,8 +204,7 @@ class StreamLifecycle(Component):
             (event_ms, stream_id),
         )
         await tx.execute(
-            "UPDATE stream_state SET status = 'offline', ended_ms = ?, last_event_ms = ?, updated_ms = ? "
-            "WHERE id = 1",
+            "UPDATE stream_state SET status = 'offline', ended_ms = ?, last_event_ms = ?, updated_ms = ? WHERE id = 1",
             (event_ms, event_ms, self.clock.now_ms()),
         )
         await tx.publish(
@@ -222,12 +219,8 @@ class StreamLifecycle(Component):
         await tx.cancel(POLL_TIMER)
 
     async def _record_viewers(self, tx: TxContext, stream_id: str, viewers: int, at_ms: int) -> None:
-        await tx.execute(
-            "UPDATE stream_state SET viewer_count = ?, updated_ms = ? WHERE id = 1", (viewers, at_ms)
-        )
-        await tx.execute(
-            "UPDATE stream_sessions SET peak = MAX(peak, ?) WHERE stream_id = ?", (viewers, stream_id)
-        )
+        await tx.execute("UPDATE stream_state SET viewer_count = ?, updated_ms = ? WHERE id = 1", (viewers, at_ms))
+        await tx.execute("UPDATE stream_sessions SET peak = MAX(peak, ?) WHERE stream_id = ?", (viewers, stream_id))
         await tx.execute(
             "INSERT INTO viewer_samples (stream_id, at_ms, viewers) VALUES (?, ?, ?) "
             "ON CONFLICT DO UPDATE SET viewers = excluded.viewers",
@@ -264,7 +257,5 @@ class StreamLifecycle(Component):
                 await self._set_offline(tx, str(row["stream_id"]), self.clock.now_ms())
                 return
             elif result.value.stream_id == row["stream_id"]:
-                await self._record_viewers(
-                    tx, result.value.stream_id, result.value.viewers, self.clock.now_ms()
-                )
+                await self._record_viewers(tx, result.value.stream_id, result.value.viewers, self.clock.now_ms())
             await tx.schedule(POLL_TIMER, self.clock.now_ms() + POLL_INTERVAL_MS)

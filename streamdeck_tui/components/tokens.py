@@ -291,9 +291,7 @@ class ProviderToken(Component):
         async with self.unit_of_work() as tx:
             if is_revoked(error):
                 await self._require_login(tx, error.message())
-                return Err(
-                    TokenUnavailable(self.provider.name, "log in again (the authorization was revoked)")
-                )
+                return Err(TokenUnavailable(self.provider.name, "log in again (the authorization was revoked)"))
             row = await self._meta(tx)
             retries = int(row["retry_count"])
             if is_transient(error) and retries < len(SHORT_RETRIES_S):
@@ -308,9 +306,7 @@ class ProviderToken(Component):
         self.set_health(Health.DEGRADED, f"refresh failed, retrying in {delay_s} s")
         return Err(TokenUnavailable(self.provider.name, f"refresh failed: {error.message()}"))
 
-    async def _store_grant(
-        self, tx: TxContext, grant: TokenGrant
-    ) -> Result[None, InvalidGrant | StoreFailed]:
+    async def _store_grant(self, tx: TxContext, grant: TokenGrant) -> Result[None, InvalidGrant | StoreFailed]:
         """Keyring first, then metadata: a crash in between leaves a usable (newer) token in the keyring."""
         for kind, value in (("access_token", grant.access), ("refresh_token", grant.refresh)):
             if value is None:

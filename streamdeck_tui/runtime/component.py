@@ -141,11 +141,7 @@ class Component:
         """Record a health change (logged when it changes)."""
         new = HealthStatus(state, detail)
         if new != self._health:
-            level = (
-                logging.INFO
-                if state in (Health.HEALTHY, Health.STOPPED, Health.STARTING)
-                else logging.WARNING
-            )
+            level = logging.INFO if state in (Health.HEALTHY, Health.STOPPED, Health.STARTING) else logging.WARNING
             self.log.log(level, "health %s%s", state.value, f": {detail}" if detail else "")
         self._health = new
 

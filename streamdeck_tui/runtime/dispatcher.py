@@ -138,9 +138,7 @@ class Dispatcher:
                 self.failed += 1
                 attempts += 1
                 if attempts >= MAX_ATTEMPTS:
-                    log.error(
-                        "event %s to %s dead after %d attempts: %s", event.id, sub.name, attempts, error
-                    )
+                    log.error("event %s to %s dead after %d attempts: %s", event.id, sub.name, attempts, error)
                     await self._record(source, sub, event.id, "dead", attempts, 0, error)
                     continue
                 retry_at = self.clock.now_ms() + int(retry_delay_s(attempts) * 1000)

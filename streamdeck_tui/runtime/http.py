@@ -118,9 +118,7 @@ async def request(
         return Err(NetworkError(provider, f"{type(exc).__name__}: {redact(str(exc))[:200]}"))
     if response.status_code >= 400:
         reason, detail = _error_fields(response)
-        return Err(
-            HttpStatusError(provider, response.status_code, reason, detail, _retry_after(response, now_s))
-        )
+        return Err(HttpStatusError(provider, response.status_code, reason, detail, _retry_after(response, now_s)))
     return Ok(response)
 
 

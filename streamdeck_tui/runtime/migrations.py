@@ -125,9 +125,7 @@ def split_statements(sql: str) -> Iterator[str]:
 
 async def applied_versions(db: Database) -> dict[str, int]:
     """The highest applied version per scope (empty for a new file)."""
-    exists = await db.fetch_one(
-        "SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = 'schema_migrations'"
-    )
+    exists = await db.fetch_one("SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = 'schema_migrations'")
     if exists is None:
         return {}
     rows = await db.fetch_all("SELECT scope, MAX(version) AS v FROM schema_migrations GROUP BY scope")

@@ -92,9 +92,7 @@ class Refusal:
 class Channel:
     """The broadcaster's channel. Every change that Twitch would announce is published to EventSub."""
 
-    def __init__(
-        self, users: UserDirectory, clock: Clock, rng: random.Random, events: EventPublisher
-    ) -> None:
+    def __init__(self, users: UserDirectory, clock: Clock, rng: random.Random, events: EventPublisher) -> None:
         self.users = users
         self.stream = StreamState()
         self.chat: list[ChatLine] = []
@@ -118,9 +116,7 @@ class Channel:
         self.stream.live = True
         self.stream.stream_id = numeric_id(self._rng, 11)
         self.stream.started_at_ms = now
-        self.stream.viewer_count = (
-            viewer_count if viewer_count is not None else max(self.stream.viewer_count, 3)
-        )
+        self.stream.viewer_count = viewer_count if viewer_count is not None else max(self.stream.viewer_count, 3)
         event = payloads.stream_online_event(self.broadcaster, self.stream.stream_id, now)
         self._events.publish("stream.online", event, broadcaster_is(self.broadcaster.id))
         return True

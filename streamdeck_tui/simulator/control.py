@@ -146,9 +146,7 @@ class _ControlApi:
         if isinstance(body, Response):
             return body
         raiders = self.t.channel.users.raiders
-        known = next(
-            (r for r in raiders if body.from_login and r.user.login == body.from_login.lower()), None
-        )
+        known = next((r for r in raiders if body.from_login and r.user.login == body.from_login.lower()), None)
         if body.from_login and known is None:
             user = self.t.channel.users.ensure(body.from_login, self.t.rng)
             viewers = body.viewers if body.viewers is not None else 10

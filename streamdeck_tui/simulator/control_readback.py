@@ -31,9 +31,7 @@ class _ReadbackApi:
         return ok(messages=[line.json() for line in self.t.channel.sent_by_app()])
 
     async def sent_queue(self, request: Request) -> Response:
-        return ok(
-            adds=[{"uri": f"spotify:track:{a.track_id}", **asdict(a)} for a in self.t.player.queue_adds]
-        )
+        return ok(adds=[{"uri": f"spotify:track:{a.track_id}", **asdict(a)} for a in self.t.player.queue_adds])
 
     async def sent_updates(self, request: Request) -> Response:
         return ok(updates=[asdict(u) for u in self.t.rewards.updates])

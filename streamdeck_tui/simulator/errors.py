@@ -30,9 +30,7 @@ def oauth_error(status: int, message: str) -> Response:
     return json_response(status, {"status": status, "message": message})
 
 
-def spotify_error(
-    status: int, message: str, reason: str | None = None, retry_after_s: int | None = None
-) -> Response:
+def spotify_error(status: int, message: str, reason: str | None = None, retry_after_s: int | None = None) -> Response:
     """`{"error": {"status", "message", "reason"?}}` as the Spotify Web API writes it."""
     error: dict[str, object] = {"status": status, "message": message}
     if reason is not None:

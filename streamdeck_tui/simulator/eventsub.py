@@ -162,9 +162,7 @@ class EventSubServer:
             return connection.respond(HTTPStatus.NOT_FOUND, "EventSub lives at /ws\n")
         keepalive = parse_qs(parts.query).get("keepalive_timeout_seconds", [None])[0]
         if clamp_keepalive(keepalive) is None:
-            return connection.respond(
-                HTTPStatus.BAD_REQUEST, "keepalive_timeout_seconds must be an integer\n"
-            )
+            return connection.respond(HTTPStatus.BAD_REQUEST, "keepalive_timeout_seconds must be an integer\n")
         return None
 
     def live_session_connected_at(self, session_id: str) -> int | None:
@@ -284,9 +282,7 @@ class EventSubServer:
         self._reconnect_ids = {k: v for k, v in self._reconnect_ids.items() if v is not conn}
         if not superseded:
             code = conn.close_code or conn.ws.close_code
-            self._registry.disable_session(
-                conn.session_id, CLOSE_STATUS.get(code or 0, "websocket_disconnected")
-            )
+            self._registry.disable_session(conn.session_id, CLOSE_STATUS.get(code or 0, "websocket_disconnected"))
 
     def publish(self, sub_type: str, event: Mapping[str, object], matches: ConditionMatch) -> int:
         """Queue a notification for every enabled, matching subscription on a live session."""
@@ -328,9 +324,7 @@ class EventSubServer:
             self._reconnect_ids[reconnect_id] = conn
             conn.state = "reconnecting"
             url = f"{self._urls.eventsub}?reconnect_id={reconnect_id}"
-            frame = payloads.reconnect_message(
-                uuid4(self._rng), now, conn.session_id, conn.connected_at_ms, url
-            )
+            frame = payloads.reconnect_message(uuid4(self._rng), now, conn.session_id, conn.connected_at_ms, url)
             conn.enqueue(json.dumps(frame), now)
             self._spawn(self._reconnect_grace(conn))
             urls.append(url)
@@ -344,9 +338,7 @@ class EventSubServer:
         conn = self._connections.get(sub.session_id)
         if conn is not None and conn.state in ("connected", "reconnecting"):
             now = self._clock.now_ms()
-            conn.enqueue(
-                json.dumps(payloads.revocation_message(uuid4(self._rng), now, sub.frame_json())), now
-            )
+            conn.enqueue(json.dumps(payloads.revocation_message(uuid4(self._rng), now, sub.frame_json())), now)
         return sub
 
     def drop(self, session_id: str | None = None, code: int | None = None) -> int:

@@ -123,9 +123,7 @@ def _metadata(
     return meta
 
 
-def welcome_message(
-    message_id: str, at_ms: int, session_id: str, connected_at_ms: int, keepalive_s: int
-) -> JsonObject:
+def welcome_message(message_id: str, at_ms: int, session_id: str, connected_at_ms: int, keepalive_s: int) -> JsonObject:
     """`session_welcome`."""
     session = {
         "id": session_id,
@@ -162,9 +160,7 @@ def notification_message(
     message_id: str, at_ms: int, subscription: Mapping[str, object], event: Mapping[str, object]
 ) -> JsonObject:
     """`notification` for one subscription."""
-    meta = _metadata(
-        message_id, "notification", at_ms, str(subscription["type"]), str(subscription["version"])
-    )
+    meta = _metadata(message_id, "notification", at_ms, str(subscription["type"]), str(subscription["version"]))
     return {"metadata": meta, "payload": {"subscription": dict(subscription), "event": dict(event)}}
 
 

@@ -39,9 +39,7 @@ SUPPORTED_TYPES: dict[tuple[str, str], SubscriptionType] = {
         SubscriptionType("stream.online", "1", ("broadcaster_user_id",)),
         SubscriptionType("stream.offline", "1", ("broadcaster_user_id",)),
         SubscriptionType("channel.update", "2", ("broadcaster_user_id",)),
-        SubscriptionType(
-            "channel.raid", "1", (), one_of=("from_broadcaster_user_id", "to_broadcaster_user_id")
-        ),
+        SubscriptionType("channel.raid", "1", (), one_of=("from_broadcaster_user_id", "to_broadcaster_user_id")),
         SubscriptionType(
             "channel.channel_points_custom_reward_redemption.add",
             "1",
@@ -90,9 +88,7 @@ SUPPORTED_TYPES: dict[tuple[str, str], SubscriptionType] = {
             ("channel:read:subscriptions",),
             "broadcaster_user_id",
         ),
-        SubscriptionType(
-            "channel.cheer", "1", ("broadcaster_user_id",), (), ("bits:read",), "broadcaster_user_id"
-        ),
+        SubscriptionType("channel.cheer", "1", ("broadcaster_user_id",), (), ("bits:read",), "broadcaster_user_id"),
         SubscriptionType(
             "channel.shoutout.create",
             "1",
@@ -210,9 +206,7 @@ class SubscriptionRegistry:
             return SubscriptionRefusal(400, "The session_id field is required for the WebSocket transport.")
         kind = SUPPORTED_TYPES.get((body.type, body.version))
         if kind is None:
-            return SubscriptionRefusal(
-                400, "The combination of values in the version and type fields is not valid."
-            )
+            return SubscriptionRefusal(400, "The combination of values in the version and type fields is not valid.")
         condition = _condition(kind, body.condition)
         if isinstance(condition, SubscriptionRefusal):
             return condition
@@ -222,8 +216,7 @@ class SubscriptionRegistry:
         if connected_at is None:
             return SubscriptionRefusal(400, SESSION_GONE)
         if kind.scopes and (
-            not set(kind.scopes) & set(scopes)
-            or (kind.authorizer and condition.get(kind.authorizer) != user_id)
+            not set(kind.scopes) & set(scopes) or (kind.authorizer and condition.get(kind.authorizer) != user_id)
         ):
             return SubscriptionRefusal(403, "subscription missing proper authorization")
         mine = [

@@ -102,8 +102,7 @@ class Faults:
         """The plan as JSON-ready data."""
         return {
             "failures": [
-                {"endpoint": r.endpoint, "remaining": r.remaining, **asdict(r.failure)}
-                for r in self._failures
+                {"endpoint": r.endpoint, "remaining": r.remaining, **asdict(r.failure)} for r in self._failures
             ],
             "latency_ms": dict(self._latency),
             "duplicate_frames": self._duplicate_frames,

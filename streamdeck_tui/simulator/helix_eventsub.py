@@ -63,14 +63,10 @@ class _SubscriptionsApi:
     async def list(self, request: Request, caller: Caller) -> Response:
         given = {name: request.arg(name) for name in _FILTERS if request.arg(name)}
         if len(given) > 1:
-            return helix_error(
-                400, "The status, type, user_id and subscription_id filters are mutually exclusive."
-            )
+            return helix_error(400, "The status, type, user_id and subscription_id filters are mutually exclusive.")
         subs = self._registry.owned_by(caller.client_id, caller.user.id)
         subs = [s for s in subs if _passes(s, given)]
-        return json_response(
-            200, {"data": [s.json() for s in subs], **self._totals(caller), "pagination": {}}
-        )
+        return json_response(200, {"data": [s.json() for s in subs], **self._totals(caller), "pagination": {}})
 
     async def delete(self, request: Request, caller: Caller) -> Response:
         sub_id = request.arg("id")

@@ -47,9 +47,7 @@ def _own_channel(request: Request, caller: Caller) -> Response | None:
     if not broadcaster_id:
         return helix_error(400, "The broadcaster_id query parameter is required.")
     if broadcaster_id != caller.user.id:
-        return helix_error(
-            403, "The ID in broadcaster_id must match the user ID found in the request's OAuth token."
-        )
+        return helix_error(403, "The ID in broadcaster_id must match the user ID found in the request's OAuth token.")
     return None
 
 
@@ -106,9 +104,7 @@ class _RewardsApi:
             if (not ids or r.id in ids) and (not only_mine or r.owner_client_id == caller.client_id)
         ]
         if ids and not rewards:
-            return helix_error(
-                404, "All of the custom rewards specified using the id query parameter were not found."
-            )
+            return helix_error(404, "All of the custom rewards specified using the id query parameter were not found.")
         return self._data([self._store.reward_json(r) for r in rewards])
 
     async def update(self, request: Request, caller: Caller) -> Response:
@@ -155,9 +151,7 @@ class _RewardsApi:
             return helix_error(400, "The after cursor or the number of id parameters is not valid.")
         reward = self._store.rewards.get(reward_id)
         if reward is None:
-            return helix_error(
-                404, "The custom reward specified in the reward_id query parameter was not found."
-            )
+            return helix_error(404, "The custom reward specified in the reward_id query parameter was not found.")
         if reward.owner_client_id != caller.client_id:
             return helix_error(
                 403, "The ID in the Client-Id header must match the client ID used to create the reward."
@@ -165,14 +159,10 @@ class _RewardsApi:
         found = [
             r
             for r in self._store.redemptions.values()
-            if r.reward.id == reward_id
-            and (status is None or r.status == status)
-            and (not ids or r.id in ids)
+            if r.reward.id == reward_id and (status is None or r.status == status) and (not ids or r.id in ids)
         ]
         if ids and not found:
-            return helix_error(
-                404, "All of the redemptions specified using the id query parameter were not found."
-            )
+            return helix_error(404, "All of the redemptions specified using the id query parameter were not found.")
         found.sort(key=lambda r: r.redeemed_at_ms, reverse=sort == "NEWEST")
         first = int(first_text)
         page = found[offset : offset + first]

@@ -75,9 +75,7 @@ class Request:
         if not self.body:
             return merged
         try:
-            fields = parse_qs(
-                self.body.decode("utf-8"), keep_blank_values=True, max_num_fields=MAX_QUERY_FIELDS
-            )
+            fields = parse_qs(self.body.decode("utf-8"), keep_blank_values=True, max_num_fields=MAX_QUERY_FIELDS)
         except (UnicodeDecodeError, ValueError):
             return BodyError("the form body is not valid application/x-www-form-urlencoded UTF-8")
         merged.update({k: v[0] for k, v in fields.items() if v})
@@ -219,13 +217,9 @@ class HttpServer:
         except Exception:
             # A simulator bug must cost one 500, never the server.
             log.exception("%s: handler failed for %s %s", self._name, request.method, request.path)
-            return json_response(
-                500, {"error": "Internal Server Error", "status": 500, "message": "simulator error"}
-            )
+            return json_response(500, {"error": "Internal Server Error", "status": 500, "message": "simulator error"})
 
-    async def _read_body(
-        self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter, head: _Head
-    ) -> bytes:
+    async def _read_body(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter, head: _Head) -> bytes:
         encoding = head.headers.get("transfer-encoding")
         length_text = head.headers.get("content-length")
         if encoding is not None:

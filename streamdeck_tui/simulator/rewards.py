@@ -128,9 +128,7 @@ class RewardStore:
         if reward is None:
             return Refusal(404, "The custom reward specified in the id query parameter was not found.")
         if reward.owner_client_id != client_id:
-            return Refusal(
-                403, "The ID in the Client-Id header must match the client ID used to create the reward."
-            )
+            return Refusal(403, "The ID in the Client-Id header must match the client ID used to create the reward.")
         candidate = replace(reward)
         problem = self._apply(candidate, fields)
         if problem is not None:
@@ -147,9 +145,7 @@ class RewardStore:
         if reward is None:
             return Refusal(404, "The custom reward specified in the id query parameter was not found.")
         if reward.owner_client_id != client_id:
-            return Refusal(
-                403, "The ID in the Client-Id header must match the client ID used to create the reward."
-            )
+            return Refusal(403, "The ID in the Client-Id header must match the client ID used to create the reward.")
         del self.rewards[reward_id]
         return None
 
@@ -207,9 +203,7 @@ class RewardStore:
             mine = sum(
                 1
                 for r in self.redemptions.values()
-                if r.reward.id == reward_id
-                and r.user.id == user.id
-                and r.redeemed_at_ms >= self.stream_started_ms
+                if r.reward.id == reward_id and r.user.id == user.id and r.redeemed_at_ms >= self.stream_started_ms
             )
             if mine >= reward.max_per_user_per_stream[1]:
                 return Refusal(409, f"{user.login} reached the per-stream limit of {reward.title!r}")
@@ -222,9 +216,7 @@ class RewardStore:
         self._publish("channel.channel_points_custom_reward_redemption.add", redemption)
         return redemption
 
-    def set_status(
-        self, client_id: str, reward_id: str, ids: list[str], status: str
-    ) -> list[Redemption] | Refusal:
+    def set_status(self, client_id: str, reward_id: str, ids: list[str], status: str) -> list[Redemption] | Refusal:
         """PATCH redemptions: only UNFULFILLED ones of a reward this client created."""
         if status not in ("FULFILLED", "CANCELED"):
             return Refusal(400, "The value in the status field is not valid.")
@@ -232,13 +224,9 @@ class RewardStore:
         if reward is None:
             return Refusal(404, "The custom reward specified in the reward_id query parameter was not found.")
         if reward.owner_client_id != client_id:
-            return Refusal(
-                403, "The ID in the Client-Id header must match the client ID used to create the reward."
-            )
+            return Refusal(403, "The ID in the Client-Id header must match the client ID used to create the reward.")
         found = [self.redemptions.get(i) for i in ids]
-        targets = [
-            r for r in found if r is not None and r.reward.id == reward_id and r.status == "UNFULFILLED"
-        ]
+        targets = [r for r in found if r is not None and r.reward.id == reward_id and r.status == "UNFULFILLED"]
         if not targets:
             return Refusal(
                 404,
@@ -266,9 +254,7 @@ class RewardStore:
         self.events.publish(
             sub_type,
             event,
-            lambda c: (
-                c.get("broadcaster_user_id") == broadcaster_id and c.get("reward_id", reward_id) == reward_id
-            ),
+            lambda c: c.get("broadcaster_user_id") == broadcaster_id and c.get("reward_id", reward_id) == reward_id,
         )
 
     def reset_stream_counters(self) -> None:
@@ -311,9 +297,7 @@ class RewardStore:
             "is_paused": reward.is_paused,
             "is_in_stock": not out_of_stock,
             "should_redemptions_skip_request_queue": reward.skip_queue,
-            "redemptions_redeemed_current_stream": (
-                reward.redeemed_this_stream if reward.max_per_stream[0] else None
-            ),
+            "redemptions_redeemed_current_stream": (reward.redeemed_this_stream if reward.max_per_stream[0] else None),
             "cooldown_expires_at": rfc3339(reward.cooldown_until_ms)
             if in_cooldown and reward.cooldown_until_ms
             else None,

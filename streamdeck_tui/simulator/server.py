@@ -109,9 +109,7 @@ class Simulator:
         self.requests = RequestCounter()
         self.catalogue = Catalogue.load()
         self.users = UserDirectory.load()
-        self.registry = SubscriptionRegistry(
-            self.clock, self.rng, lambda uid: self.users.get(uid) is not None
-        )
+        self.registry = SubscriptionRegistry(self.clock, self.rng, lambda uid: self.users.get(uid) is not None)
         self.eventsub = EventSubServer(
             self.registry,
             self.faults,
@@ -137,9 +135,7 @@ class Simulator:
             self.clock, self.rng, token_lifetime_s=cfg.spotify_token_lifetime_s, auto_approve=cfg.auto_approve
         )
         self.player = PlaybackModel(self.catalogue, self.clock, self.rng, cfg.speed)
-        self.audience = Audience(
-            self.channel, self.rewards, self.catalogue, self.clock, self.rng, speed=cfg.speed
-        )
+        self.audience = Audience(self.channel, self.rewards, self.catalogue, self.clock, self.rng, speed=cfg.speed)
         self._twitch_http = HttpServer(self._twitch_app(), name="twitch")
         self._spotify_http = HttpServer(self._spotify_app(), name="spotify")
         self._started = False

@@ -182,9 +182,7 @@ class SpotifyAccounts:
 
     def _mint(self, grant: SpotifyGrant) -> dict[str, object]:
         access, refresh = token(self._rng, 64), token(self._rng, 64)
-        self._access[access] = SpotifyAccess(
-            access, grant, self._clock.now_ms() + self.token_lifetime_s * 1000
-        )
+        self._access[access] = SpotifyAccess(access, grant, self._clock.now_ms() + self.token_lifetime_s * 1000)
         self._refresh[refresh] = _Refresh(grant)
         return {
             "access_token": access,
@@ -260,9 +258,7 @@ def build_accounts_router(accounts: SpotifyAccounts) -> Router:
         elif grant_type == "refresh_token":
             result = accounts.refresh(client_id, form.get("refresh_token", ""))
         else:
-            return accounts_error(
-                400, "unsupported_grant_type", f"grant_type {grant_type!r} is not supported"
-            )
+            return accounts_error(400, "unsupported_grant_type", f"grant_type {grant_type!r} is not supported")
         if isinstance(result, tuple):
             return accounts_error(400, *result)
         return json_response(200, result)

@@ -135,9 +135,7 @@ class _SpotifyApi:
         if not self._player.device_active or state.track is None:
             return empty_response(204)
         body = self._now_playing(state, state.track)
-        return json_response(
-            200, {"device": self._device(), "repeat_state": "off", "shuffle_state": False, **body}
-        )
+        return json_response(200, {"device": self._device(), "repeat_state": "off", "shuffle_state": False, **body})
 
     async def currently_playing(self, request: Request) -> Response:
         state = self._player.state()

@@ -248,9 +248,7 @@ class TwitchTokens:
         if value is not None:
             one = self._grant_of(value)
             grants = {id(one): one} if one is not None else {}
-        chosen = [
-            g for g in grants.values() if not g.revoked and (client_id is None or g.client_id == client_id)
-        ]
+        chosen = [g for g in grants.values() if not g.revoked and (client_id is None or g.client_id == client_id)]
         for grant in chosen:
             grant.revoked = True
         return len(chosen)

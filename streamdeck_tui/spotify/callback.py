@@ -223,9 +223,7 @@ class CallbackServer:
                 self._idle.discard(task)
                 self._busy.add(task)
                 status, page = (
-                    (HTTPStatus.REQUEST_HEADER_FIELDS_TOO_LARGE, _TOO_LARGE)
-                    if head is None
-                    else self._answer(head)
+                    (HTTPStatus.REQUEST_HEADER_FIELDS_TOO_LARGE, _TOO_LARGE) if head is None else self._answer(head)
                 )
                 writer.write(_response(status, page))
                 await writer.drain()

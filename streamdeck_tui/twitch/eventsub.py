@@ -183,9 +183,7 @@ class EventSubClient:
             self.listener.on_link(LinkState.RECONNECTING, "Twitch asked to move to a new connection")
             draining = asyncio.create_task(self._drain(current))
             try:
-                new = await connect(
-                    reconnect_url, max_size=self.max_frame_bytes, open_timeout=WELCOME_TIMEOUT_S
-                )
+                new = await connect(reconnect_url, max_size=self.max_frame_bytes, open_timeout=WELCOME_TIMEOUT_S)
             except (OSError, websockets.WebSocketException, TimeoutError):
                 await draining
                 return

@@ -55,9 +55,7 @@ class HelixClient:
                 **kwargs,
             )
             # A 401 means the token went bad early (revoked, expired): refresh once and retry.
-            expired = (
-                isinstance(sent, Err) and isinstance(sent.error, HttpStatusError) and sent.error.status == 401
-            )
+            expired = isinstance(sent, Err) and isinstance(sent.error, HttpStatusError) and sent.error.status == 401
             if expired and attempt == 0:
                 await self.tokens.invalidate()
                 continue
@@ -109,9 +107,20 @@ class HelixClient:
             return Err(HttpStatusError(PROVIDER, 500, "", "subscription response had no data"))
         return Ok(parsed.value.data[0])
 
-    async def send_chat(
-        self, broadcaster_id: str, sender_id: str, message: str
-    ) -> Result[ChatMessageSent, HelixError]:
+    async def send_shoutout(self, broadcaster_id: str, to_broadcaster_id: str) -> Result[None, HelixError]:
+        """A native /shoutout from the broadcaster (Twitch limits: 1 per 2 min, same channel 1 per 60 min)."""
+        sent = await self._send(
+            "POST",
+            "/chat/shoutouts",
+            params={
+                "from_broadcaster_id": broadcaster_id,
+                "to_broadcaster_id": to_broadcaster_id,
+                "moderator_id": broadcaster_id,
+            },
+        )
+        return sent if isinstance(sent, Err) else Ok(None)
+
+    async def send_chat(self, broadcaster_id: str, sender_id: str, message: str) -> Result[ChatMessageSent, HelixError]:
         """Send one chat line (at most 500 characters)."""
         sent = await self._send(
             "POST",

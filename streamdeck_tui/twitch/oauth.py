@@ -146,9 +146,7 @@ async def device_login(
         polled = await oauth.poll_device(device_code, scopes)
         if isinstance(polled, Err):
             err = polled.error
-            if isinstance(err, NetworkError | HttpStatusError) and (
-                isinstance(err, NetworkError) or err.retryable
-            ):
+            if isinstance(err, NetworkError | HttpStatusError) and (isinstance(err, NetworkError) or err.retryable):
                 interval = min(interval * 2, 30.0)
             else:
                 return polled

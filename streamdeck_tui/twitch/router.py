@@ -8,10 +8,12 @@ from dataclasses import dataclass
 from pydantic import ValidationError
 
 from ..components.stream_lifecycle import StreamLifecycle
+from ..components.workflow_pool import WorkflowPool
 from ..feed import ActivitySeen, ChatSeen, RedemptionSeen
 from ..runtime.clock import Clock
 from ..runtime.hub import Hub
-from ..runtime.result import Ok, Result, TaggedError
+from ..runtime.result import Err, Ok, Result, TaggedError
+from ..workflows.raid_shoutout import RaidParams, RaidShoutout
 from .eventsub import Notification
 from .eventsub_models import (
     ChatMessageEvent,
@@ -36,8 +38,11 @@ class RouterStats:
 class IngressRouter:
     """Idempotent routing: the inbox may hand the same notification over again after a crash."""
 
-    def __init__(self, lifecycle: StreamLifecycle | None, hub: Hub, clock: Clock) -> None:
+    def __init__(
+        self, lifecycle: StreamLifecycle | None, hub: Hub, clock: Clock, pool: WorkflowPool | None = None
+    ) -> None:
         self.lifecycle = lifecycle
+        self.pool = pool
         self.hub = hub
         self.clock = clock
         self.stats = RouterStats()
@@ -79,17 +84,28 @@ class IngressRouter:
             case "channel.channel_points_custom_reward_redemption.add":
                 r = RedemptionEvent.model_validate(n.event)
                 self.hub.publish(
-                    RedemptionSeen(
-                        at, r.id, r.user_login, r.user_name, r.reward.title, r.user_input, r.status
-                    )
+                    RedemptionSeen(at, r.id, r.user_login, r.user_name, r.reward.title, r.user_input, r.status)
                 )
             case "channel.raid":
                 raid = RaidEvent.model_validate(n.event)
                 self.hub.publish(
-                    ActivitySeen(
-                        at, "raid", f"{raid.from_broadcaster_user_name} raided with {raid.viewers} viewers"
-                    )
+                    ActivitySeen(at, "raid", f"{raid.from_broadcaster_user_name} raided with {raid.viewers} viewers")
                 )
+                if self.pool is not None:
+                    params = RaidParams(
+                        message_id=n.message_id,
+                        broadcaster_id=raid.to_broadcaster_user_id,
+                        raider_id=raid.from_broadcaster_user_id,
+                        raider_login=raid.from_broadcaster_user_login,
+                        raider_name=raid.from_broadcaster_user_name,
+                        viewers=raid.viewers,
+                    )
+                    # The message id is the run id: a redelivered raid is the same run, never a second thanks.
+                    started = await self.pool.start_run(
+                        RaidShoutout.kind, f"raid:{n.message_id}", params, order_key="raid"
+                    )
+                    if isinstance(started, Err):
+                        log.warning("raid workflow not started: %s", started.error.message())
             case "channel.follow":
                 follow = FollowEvent.model_validate(n.event)
                 self.hub.publish(ActivitySeen(at, "follow", f"{follow.user_name} followed"))

@@ -55,9 +55,7 @@ class StreamdeckApp(App[int]):
                 "Song requests: not available yet (coming in a later release).",
                 id="songs",
             )
-            yield Slot(
-                "Raffle", "Keyboard raffle: not available yet (coming in a later release).", id="raffle"
-            )
+            yield Slot("Raffle", "Keyboard raffle: not available yet (coming in a later release).", id="raffle")
             yield Slot(
                 "Achievements",
                 "Achievements: not available yet (coming in a later release).",

@@ -21,13 +21,7 @@ def render_item(item: object) -> Text | None:
     match item:
         case ChatSeen(at_ms=at, display_name=name, text=text, badges=badges):
             line = Text(f"{_clock(at)} ", style="dim")
-            style = (
-                "bold magenta"
-                if "broadcaster" in badges
-                else "bold green"
-                if "moderator" in badges
-                else "bold"
-            )
+            style = "bold magenta" if "broadcaster" in badges else "bold green" if "moderator" in badges else "bold"
             line.append(name, style=style)
             line.append(f": {text}")
             return line

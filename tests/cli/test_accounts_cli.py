@@ -51,9 +51,7 @@ def test_unusable_keyring_exits_2_with_the_remedy_and_no_plaintext(tmp_path: Pat
         assert proc.returncode == 2, (args, proc.stdout, proc.stderr)
         assert "keyring" in proc.stderr.lower() and "To fix" in proc.stderr
         assert "Traceback" not in proc.stderr
-    assert not any(
-        p.suffix not in (".sqlite3", "") for p in tmp_path.rglob("*") if p.is_file() and "token" in p.name
-    )
+    assert not any(p.suffix not in (".sqlite3", "") for p in tmp_path.rglob("*") if p.is_file() and "token" in p.name)
 
 
 @pytest.mark.slow

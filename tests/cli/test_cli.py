@@ -16,9 +16,7 @@ ROOT = Path(__file__).resolve().parents[2]
 MEMORY_KEYRING = "tests.support.memory_keyring.MemoryKeyring"
 
 
-def run(
-    *args: str, env: dict[str, str] | None = None, timeout: float = 60
-) -> subprocess.CompletedProcess[str]:
+def run(*args: str, env: dict[str, str] | None = None, timeout: float = 60) -> subprocess.CompletedProcess[str]:
     full_env = {**os.environ, **(env or {})}
     return subprocess.run(
         [sys.executable, "-m", "streamdeck_tui", *args],
@@ -76,9 +74,7 @@ def test_doctor_reports_healthy_databases_and_fails_on_corruption(tmp_path: Path
     # A component database made by the runtime, then one that is damaged.
     good = data / "counter.sqlite3"
     with sqlite3.connect(good) as conn:
-        conn.execute(
-            "CREATE TABLE schema_migrations (scope TEXT, version INTEGER, name TEXT, applied_ms INTEGER)"
-        )
+        conn.execute("CREATE TABLE schema_migrations (scope TEXT, version INTEGER, name TEXT, applied_ms INTEGER)")
         conn.execute("INSERT INTO schema_migrations VALUES ('_runtime', 1, 'runtime', 0)")
     proc = run("doctor", "--data-dir", str(data), env=env)
     assert proc.returncode == 0, proc.stdout
@@ -93,9 +89,7 @@ def test_doctor_reports_healthy_databases_and_fails_on_corruption(tmp_path: Path
 
 
 def test_doctor_fails_without_a_keyring(tmp_path: Path) -> None:
-    proc = run(
-        "doctor", "--data-dir", str(tmp_path), env={"PYTHON_KEYRING_BACKEND": "keyring.backends.fail.Keyring"}
-    )
+    proc = run("doctor", "--data-dir", str(tmp_path), env={"PYTHON_KEYRING_BACKEND": "keyring.backends.fail.Keyring"})
     assert proc.returncode == 1
     assert "no usable keyring" in proc.stdout
 

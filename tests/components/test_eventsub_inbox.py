@@ -48,9 +48,7 @@ async def _inbox(tmp_path: Path, clock: FakeClock) -> tuple[EventSubInbox, Proce
     return inbox, processor
 
 
-async def test_stored_then_processed_in_order_and_duplicates_dropped(
-    tmp_path: Path, clock: FakeClock
-) -> None:
+async def test_stored_then_processed_in_order_and_duplicates_dropped(tmp_path: Path, clock: FakeClock) -> None:
     inbox, processor = await _inbox(tmp_path, clock)
     for i in range(5):
         assert await inbox.accept(note(f"m{i}", clock.now_ms())) == Ok(True)
@@ -74,9 +72,7 @@ async def test_stale_future_and_conflicting_messages_are_refused(tmp_path: Path,
     await inbox.stop()
 
 
-async def test_retries_back_off_then_dead_letter_then_retry_and_discard(
-    tmp_path: Path, clock: FakeClock
-) -> None:
+async def test_retries_back_off_then_dead_letter_then_retry_and_discard(tmp_path: Path, clock: FakeClock) -> None:
     inbox, processor = await _inbox(tmp_path, clock)
     processor.failing = True
     await inbox.accept(note("bad", clock.now_ms()))

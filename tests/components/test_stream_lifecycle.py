@@ -49,9 +49,7 @@ async def test_online_offline_and_stale_or_duplicate_transitions(tmp_path: Path,
     await sl.stop()
 
 
-async def test_polls_once_per_minute_while_live_and_never_while_offline(
-    tmp_path: Path, clock: FakeClock
-) -> None:
+async def test_polls_once_per_minute_while_live_and_never_while_offline(tmp_path: Path, clock: FakeClock) -> None:
     sl, helix, _ = await _lifecycle(tmp_path, clock)
     helix.stream = LiveStream("s1", clock.now_ms(), 40)
     await sl.went_online("s1", clock.now_ms(), clock.now_ms())

@@ -57,9 +57,7 @@ class Accounts:
 
 
 @asynccontextmanager
-async def accounts(
-    tmp_path: Path, *, login: bool = True, store: MemoryStore | None = None
-) -> AsyncIterator[Accounts]:
+async def accounts(tmp_path: Path, *, login: bool = True, store: MemoryStore | None = None) -> AsyncIterator[Accounts]:
     clock = FakeClock()
     store = store or MemoryStore()
     async with (
@@ -124,9 +122,7 @@ async def test_no_token_is_not_logged_in(tmp_path: Path) -> None:
         (TokenGrant(Secret("a" * 30), None, 3600, ()), "no refresh token"),
     ],
 )
-async def test_bad_grants_are_refused_before_anything_is_stored(
-    tmp_path: Path, grant: TokenGrant, why: str
-) -> None:
+async def test_bad_grants_are_refused_before_anything_is_stored(tmp_path: Path, grant: TokenGrant, why: str) -> None:
     async with accounts(tmp_path, login=False) as acc:
         result = await acc.token.set_tokens(grant, None)
         assert isinstance(result, Err) and isinstance(result.error, InvalidGrant)

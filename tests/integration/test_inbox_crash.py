@@ -35,9 +35,7 @@ async def test_stored_notification_is_processed_exactly_once_after_a_kill(tmp_pa
 
     inbox_db = tmp_path / "data" / "eventsub_inbox.sqlite3"
     with sqlite3.connect(inbox_db) as conn:
-        assert conn.execute(
-            "SELECT status, attempts FROM inbox WHERE message_id = ?", (message_id,)
-        ).fetchone() == (
+        assert conn.execute("SELECT status, attempts FROM inbox WHERE message_id = ?", (message_id,)).fetchone() == (
             "pending",
             0,
         )
@@ -59,9 +57,7 @@ async def test_stored_notification_is_processed_exactly_once_after_a_kill(tmp_pa
     finally:
         await engine.stop()
     with sqlite3.connect(inbox_db) as conn:
-        assert conn.execute("SELECT attempts FROM inbox WHERE message_id = ?", (message_id,)).fetchone() == (
-            1,
-        )
+        assert conn.execute("SELECT attempts FROM inbox WHERE message_id = ?", (message_id,)).fetchone() == (1,)
     with sqlite3.connect(tmp_path / "data" / "stream_lifecycle.sqlite3") as conn:
         online = conn.execute("SELECT COUNT(*) FROM outbox WHERE type = 'stream_online'").fetchone()
         sessions = conn.execute("SELECT COUNT(*) FROM stream_sessions").fetchone()

@@ -76,9 +76,7 @@ async def test_bad_frames_are_counted_and_the_link_survives(tmp_path: Path) -> N
         session = link.client.session_id
         bad = [
             "{not json",
-            json.dumps(
-                {"metadata": {"message_id": "m1", "message_type": "surprise", "message_timestamp": _now()}}
-            ),
+            json.dumps({"metadata": {"message_id": "m1", "message_type": "surprise", "message_timestamp": _now()}}),
             json.dumps({"metadata": {"message_type": "notification"}, "payload": {}}),
             json.dumps(
                 {

@@ -28,9 +28,7 @@ async def test_goes_live_subscribes_and_shows_chat_and_redemptions(tmp_path: Pat
         assert stream is not None
         await wait_for(lambda: _live(rig))
         await rig.post("/chat", {"user": "kiwi_fan", "text": "hello from the test"})
-        await rig.post(
-            "/redemptions", {"reward_title": "Hydrate!", "user": "kiwi_fan", "user_input": "water"}
-        )
+        await rig.post("/redemptions", {"reward_title": "Hydrate!", "user": "kiwi_fan", "user_input": "water"})
         await wait_for(lambda: "hello from the test" in _texts(rig))
         await wait_for(lambda: any(r.user_input == "water" for r in rig.of_type(RedemptionSeen)))
         chat = next(c for c in rig.of_type(ChatSeen) if c.text == "hello from the test")
@@ -51,9 +49,7 @@ async def test_dropped_socket_reconnects_resubscribes_and_reconciles(tmp_path: P
         # Live while the socket is down: no event will be replayed, only a reconcile can tell.
         await rig.post("/faults/ws-drop", {})
         await rig.post("/stream/online", {"viewer_count": 99})
-        await wait_for(
-            lambda: link.client.session_id != first_session and link.client.stats.sessions == 2, 15
-        )
+        await wait_for(lambda: link.client.session_id != first_session and link.client.stats.sessions == 2, 15)
         await wait_for(lambda: _subscribed(rig))
         await wait_for(lambda: _live(rig))
         states = [c.state for c in rig.of_type(LinkChanged)]

@@ -22,9 +22,7 @@ def _dump(path: Path) -> list[str]:
 
 def _applied(path: Path) -> list[tuple[str, int, str]]:
     with sqlite3.connect(path) as conn:
-        return conn.execute(
-            "SELECT scope, version, name FROM schema_migrations ORDER BY scope, version"
-        ).fetchall()
+        return conn.execute("SELECT scope, version, name FROM schema_migrations ORDER BY scope, version").fetchall()
 
 
 async def test_applied_in_order_once_and_restart_applies_nothing(

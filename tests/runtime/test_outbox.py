@@ -28,9 +28,7 @@ async def _start(tmp_path: Path, migrations: Path, clock: FakeClock) -> tuple[Co
     return counter, sink, dispatcher
 
 
-async def test_event_is_delivered_to_each_subscriber_once(
-    tmp_path: Path, migrations: Path, clock: FakeClock
-) -> None:
+async def test_event_is_delivered_to_each_subscriber_once(tmp_path: Path, migrations: Path, clock: FakeClock) -> None:
     counter, sink, dispatcher = await _start(tmp_path, migrations, clock)
     seen: list[str] = []
 

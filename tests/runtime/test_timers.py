@@ -14,9 +14,7 @@ async def _parked(clock: FakeClock) -> None:
     await wait_for(lambda: clock.pending_sleepers() >= 1)
 
 
-async def test_timer_fires_when_the_clock_reaches_it(
-    tmp_path: Path, migrations: Path, clock: FakeClock
-) -> None:
+async def test_timer_fires_when_the_clock_reaches_it(tmp_path: Path, migrations: Path, clock: FakeClock) -> None:
     c = Counter(context(tmp_path, migrations, clock))
     await c.start()
     await c.schedule("poll", clock.now_ms() + 10_000)

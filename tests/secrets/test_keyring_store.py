@@ -131,9 +131,7 @@ def test_keyring_store_round_trip_on_the_real_secret_service(real_store: Keyring
     assert real_store.get("spotify.refresh_token") == Ok(Secret(SHORT))
 
 
-def test_real_keyring_never_writes_the_value_to_disk_in_plaintext(
-    real_store: KeyringStore, tmp_path: Path
-) -> None:
+def test_real_keyring_never_writes_the_value_to_disk_in_plaintext(real_store: KeyringStore, tmp_path: Path) -> None:
     assert real_store.set("twitch.access_token", Secret(VALUE)) == Ok(None)
     for path in tmp_path.rglob("*"):
         if path.is_file():

@@ -91,9 +91,7 @@ def _load(uri: str, raw: dict[str, Any]) -> Spec:
 @cache
 def twitch_spec() -> Spec:
     """The Helix spec."""
-    return _load(
-        "urn:spec:twitch-helix", json.loads((SPECS / "twitch-helix-openapi.json").read_text(encoding="utf-8"))
-    )
+    return _load("urn:spec:twitch-helix", json.loads((SPECS / "twitch-helix-openapi.json").read_text(encoding="utf-8")))
 
 
 @cache

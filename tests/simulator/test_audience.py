@@ -36,19 +36,14 @@ async def test_audience_chats_and_redeems_over_the_websocket(http: httpx.AsyncCl
             ("channel.channel_points_custom_reward_redemption.add", None),
             ("stream.online", None),
         ):
-            assert (
-                await subscribe(http, sim, me, client.session_id, sub_type, condition=condition)
-            ).status_code == 202
+            assert (await subscribe(http, sim, me, client.session_id, sub_type, condition=condition)).status_code == 202
 
         started = await http.post(f"{sim.control_url}/audience/start", json={"speed": 40})
         assert started.status_code == 200
         seen: dict[str, list[dict[str, Any]]] = {}
 
         def titles() -> set[str]:
-            return {
-                e["reward"]["title"]
-                for e in seen.get("channel.channel_points_custom_reward_redemption.add", [])
-            }
+            return {e["reward"]["title"] for e in seen.get("channel.channel_points_custom_reward_redemption.add", [])}
 
         async with asyncio.timeout(10):
             while not ("channel.chat.message" in seen and {"Song Request", "Keyboard Raffle"} <= titles()):

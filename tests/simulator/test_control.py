@@ -89,9 +89,7 @@ async def test_latency_fault_delays_matching_calls(
 async def test_revoking_tokens_through_the_control_api(
     http: httpx.AsyncClient, sim: Simulator, broadcaster: TwitchLogin
 ) -> None:
-    revoked = await http.post(
-        f"{sim.control_url}/twitch/tokens/revoke", json={"token": broadcaster.access_token}
-    )
+    revoked = await http.post(f"{sim.control_url}/twitch/tokens/revoke", json={"token": broadcaster.access_token})
     assert revoked.json()["revoked"] == 1
     reply = await http.get(f"{sim.twitch_helix_url}/users", headers=broadcaster.headers)
     assert reply.status_code == 401

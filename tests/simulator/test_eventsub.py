@@ -31,9 +31,7 @@ async def _subscribe_chat(
 
 
 async def _inject_chat(http: httpx.AsyncClient, sim: Simulator, text: str) -> None:
-    assert (
-        await http.post(f"{sim.control_url}/chat", json={"user": "amber_otter1", "text": text})
-    ).status_code == 200
+    assert (await http.post(f"{sim.control_url}/chat", json={"user": "amber_otter1", "text": text})).status_code == 200
 
 
 async def _drain(client: EventSubClient) -> list[dict[str, object]]:
@@ -117,9 +115,7 @@ async def test_redemption_notification_carries_the_helix_redemption(
 async def test_subscribing_to_an_unknown_or_closed_session_fails(
     http: httpx.AsyncClient, sim: Simulator, broadcaster: TwitchLogin
 ) -> None:
-    unknown = await subscribe(
-        http, sim, broadcaster, "AQoQnotasession", CHAT, condition=_chat_condition(broadcaster)
-    )
+    unknown = await subscribe(http, sim, broadcaster, "AQoQnotasession", CHAT, condition=_chat_condition(broadcaster))
     assert unknown.status_code == 400
     assert "does not exist or has already disconnected" in unknown.json()["message"]
 
@@ -146,13 +142,9 @@ async def test_subscription_rules(http: httpx.AsyncClient, sim: Simulator, broad
         "from_broadcaster_user_id": broadcaster.user_id,
         "to_broadcaster_user_id": broadcaster.user_id,
     }
-    assert (
-        await subscribe(http, sim, broadcaster, sid, "channel.raid", condition=raid_both)
-    ).status_code == 400
+    assert (await subscribe(http, sim, broadcaster, sid, "channel.raid", condition=raid_both)).status_code == 400
     raid_to = {"to_broadcaster_user_id": broadcaster.user_id}
-    assert (
-        await subscribe(http, sim, broadcaster, sid, "channel.raid", condition=raid_to)
-    ).status_code == 202
+    assert (await subscribe(http, sim, broadcaster, sid, "channel.raid", condition=raid_to)).status_code == 202
     follow = {"broadcaster_user_id": broadcaster.user_id, "moderator_user_id": broadcaster.user_id}
     assert (await subscribe(http, sim, broadcaster, sid, "channel.follow", "2", follow)).status_code == 202
 
@@ -235,9 +227,7 @@ async def test_reconnect_keeps_delivering_on_the_old_socket_until_the_new_welcom
     assert late == []
 
     listed = await http.get(f"{sim.twitch_helix_url}/eventsub/subscriptions", headers=broadcaster.headers)
-    assert [(s["status"], s["transport"]["session_id"]) for s in listed.json()["data"]] == [
-        ("enabled", new.session_id)
-    ]
+    assert [(s["status"], s["transport"]["session_id"]) for s in listed.json()["data"]] == [("enabled", new.session_id)]
     await new.ws.close()
 
 

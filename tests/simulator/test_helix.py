@@ -19,9 +19,7 @@ async def test_helix_requires_token_and_client_id(
     no_client = await http.get(url, headers={"Authorization": f"Bearer {broadcaster.access_token}"})
     assert (no_client.status_code, no_client.json()["message"]) == (401, "Client-Id header required")
     wrong_client = {**broadcaster.headers, "Client-Id": "someoneelse"}
-    assert (await http.get(url, headers=wrong_client)).json()[
-        "message"
-    ] == "Client ID and OAuth token do not match"
+    assert (await http.get(url, headers=wrong_client)).json()["message"] == "Client ID and OAuth token do not match"
     bad_token = {**broadcaster.headers, "Authorization": "Bearer nope"}
     assert (await http.get(url, headers=bad_token)).status_code == 401
     ok = await http.get(url, headers=broadcaster.headers)
@@ -48,9 +46,7 @@ async def test_missing_scope_gets_401(http: httpx.AsyncClient, sim: Simulator) -
     assert "user:write:chat" in reply.json()["message"]
 
 
-async def test_streams_reflect_live_state(
-    http: httpx.AsyncClient, sim: Simulator, broadcaster: TwitchLogin
-) -> None:
+async def test_streams_reflect_live_state(http: httpx.AsyncClient, sim: Simulator, broadcaster: TwitchLogin) -> None:
     url = f"{sim.twitch_helix_url}/streams"
     params = {"user_id": broadcaster.user_id, "type": "live"}
     assert (await http.get(url, headers=broadcaster.headers, params=params)).json()["data"] == []
@@ -59,9 +55,7 @@ async def test_streams_reflect_live_state(
     assert live[0]["viewer_count"] == 42
     assert live[0]["type"] == "live"
     await http.put(f"{sim.control_url}/viewers", json={"count": 7})
-    assert (await http.get(url, headers=broadcaster.headers, params=params)).json()["data"][0][
-        "viewer_count"
-    ] == 7
+    assert (await http.get(url, headers=broadcaster.headers, params=params)).json()["data"][0]["viewer_count"] == 7
     await http.post(f"{sim.control_url}/stream/offline")
     assert (await http.get(url, headers=broadcaster.headers, params=params)).json()["data"] == []
     counts = (await http.get(f"{sim.control_url}/requests")).json()["counts"]
@@ -98,9 +92,7 @@ async def test_chat_messages_are_recorded_and_limited(
     ]
 
 
-async def test_sender_must_be_the_token_user(
-    http: httpx.AsyncClient, sim: Simulator, broadcaster: TwitchLogin
-) -> None:
+async def test_sender_must_be_the_token_user(http: httpx.AsyncClient, sim: Simulator, broadcaster: TwitchLogin) -> None:
     body = {"broadcaster_id": broadcaster.user_id, "sender_id": "123", "message": "hi"}
     reply = await http.post(f"{sim.twitch_helix_url}/chat/messages", headers=broadcaster.headers, json=body)
     assert reply.status_code == 401
@@ -137,26 +129,20 @@ async def test_custom_reward_create_update_and_pause(
 
     url = f"{sim.twitch_helix_url}/channel_points/custom_rewards"
     params = {"broadcaster_id": broadcaster.user_id, "id": reward["id"]}
-    paused = await http.patch(
-        url, headers=broadcaster.headers, params=params, json={"is_paused": True, "cost": 750}
-    )
+    paused = await http.patch(url, headers=broadcaster.headers, params=params, json={"is_paused": True, "cost": 750})
     assert paused.status_code == 200
     assert (paused.json()["data"][0]["is_paused"], paused.json()["data"][0]["cost"]) == (True, 750)
     refused = await http.post(f"{sim.control_url}/redemptions", json={"reward_id": reward["id"]})
     assert refused.status_code == 409
 
-    await http.patch(
-        url, headers=broadcaster.headers, params=params, json={"is_paused": False, "is_enabled": False}
-    )
+    await http.patch(url, headers=broadcaster.headers, params=params, json={"is_paused": False, "is_enabled": False})
     listed = await http.get(
         url,
         headers=broadcaster.headers,
         params={"broadcaster_id": broadcaster.user_id, "only_manageable_rewards": "true"},
     )
     assert [(r["id"], r["is_enabled"]) for r in listed.json()["data"]] == [(reward["id"], False)]
-    everything = await http.get(
-        url, headers=broadcaster.headers, params={"broadcaster_id": broadcaster.user_id}
-    )
+    everything = await http.get(url, headers=broadcaster.headers, params={"broadcaster_id": broadcaster.user_id})
     assert {r["title"] for r in everything.json()["data"]} == {"Song Request", "Hydrate!"}
 
 
@@ -231,14 +217,10 @@ async def test_redemptions_of_another_clients_reward_are_forbidden(
     dashboard = (await http.post(f"{sim.control_url}/redemptions", json={"reward_title": "Hydrate!"})).json()
     hydrate_id = dashboard["redemption"]["reward"]["id"]
     assert (
-        await _patch_redemption(
-            http, sim, broadcaster, hydrate_id, dashboard["redemption"]["id"], "FULFILLED"
-        )
+        await _patch_redemption(http, sim, broadcaster, hydrate_id, dashboard["redemption"]["id"], "FULFILLED")
     ).status_code == 403
     assert (
-        await _patch_redemption(
-            http, sim, other_app, reward["id"], redemption["redemption"]["id"], "CANCELED"
-        )
+        await _patch_redemption(http, sim, other_app, reward["id"], redemption["redemption"]["id"], "CANCELED")
     ).status_code == 200
 
 
@@ -272,9 +254,7 @@ async def test_shoutout_rate_limits(
             "to_broadcaster_id": to_id,
             "moderator_id": broadcaster.user_id,
         }
-        reply = await http.post(
-            f"{sim.twitch_helix_url}/chat/shoutouts", headers=broadcaster.headers, params=params
-        )
+        reply = await http.post(f"{sim.twitch_helix_url}/chat/shoutouts", headers=broadcaster.headers, params=params)
         return reply.status_code
 
     assert await shout(raiders[0]) == 400  # not live
@@ -300,9 +280,7 @@ async def test_bans(http: httpx.AsyncClient, sim: Simulator, broadcaster: Twitch
     )
     assert ban.status_code == 200
     assert ban.json()["data"][0]["end_time"] is not None
-    again = await http.post(
-        url, headers=broadcaster.headers, params=params, json={"data": {"user_id": target}}
-    )
+    again = await http.post(url, headers=broadcaster.headers, params=params, json={"data": {"user_id": target}})
     assert (again.status_code, again.json()["message"]) == (400, "user is already banned")
     bad = await http.post(
         url, headers=broadcaster.headers, params=params, json={"data": {"user_id": target, "duration": 0}}

@@ -83,9 +83,7 @@ async def test_malformed_requests_get_a_clear_status(server: HttpServer, raw: by
 
 async def test_keep_alive_serves_several_requests_on_one_connection(server: HttpServer) -> None:
     reader, writer = await asyncio.open_connection("127.0.0.1", server.port)
-    writer.write(
-        b"GET /a?x=1&x=2 HTTP/1.1\r\nHost: t\r\n\r\nPOST /b HTTP/1.1\r\nContent-Length: 3\r\n\r\nhey"
-    )
+    writer.write(b"GET /a?x=1&x=2 HTTP/1.1\r\nHost: t\r\n\r\nPOST /b HTTP/1.1\r\nContent-Length: 3\r\n\r\nhey")
     await writer.drain()
     first = await asyncio.wait_for(_read_response(reader), 5)
     second = await asyncio.wait_for(_read_response(reader), 5)

@@ -66,11 +66,7 @@ async def recorder() -> AsyncIterator[tuple[httpx.AsyncClient, list[Seen]]]:
     async def keep(response: httpx.Response) -> None:
         await response.aread()
         body = response.json() if response.content else None
-        seen.append(
-            Seen(
-                response.request.method, urlsplit(str(response.request.url)).path, response.status_code, body
-            )
-        )
+        seen.append(Seen(response.request.method, urlsplit(str(response.request.url)).path, response.status_code, body))
 
     async with httpx.AsyncClient(timeout=5.0, event_hooks={"response": [keep]}) as client:
         yield client, seen
@@ -80,9 +76,7 @@ async def _drive_helix(http: httpx.AsyncClient, sim: Simulator) -> None:
     me = await twitch_login(http, sim)
     h, helix, me_id = me.headers, sim.twitch_helix_url, me.user_id
     await http.get(f"{helix}/users", headers=h)
-    await http.get(
-        f"{helix}/users", headers=h, params=[("login", "simstreamer"), ("id", sim.users.viewers[0].id)]
-    )
+    await http.get(f"{helix}/users", headers=h, params=[("login", "simstreamer"), ("id", sim.users.viewers[0].id)])
     await http.get(f"{helix}/streams", headers=h, params={"user_id": me_id})
     await http.post(f"{sim.control_url}/stream/online", json={"viewer_count": 12})
     await http.get(f"{helix}/streams", headers=h, params={"user_id": me_id, "type": "live"})
@@ -100,9 +94,7 @@ async def _drive_helix(http: httpx.AsyncClient, sim: Simulator) -> None:
     )  # fmt: skip
     reward_id = created.json()["data"][0]["id"]
     await http.get(rewards, headers=h, params={"broadcaster_id": me_id})
-    await http.patch(
-        rewards, headers=h, params={"broadcaster_id": me_id, "id": reward_id}, json={"is_paused": False}
-    )
+    await http.patch(rewards, headers=h, params={"broadcaster_id": me_id, "id": reward_id}, json={"is_paused": False})
     redemption = await http.post(
         f"{sim.control_url}/redemptions", json={"reward_id": reward_id, "user_input": "a link"}
     )
@@ -113,12 +105,8 @@ async def _drive_helix(http: httpx.AsyncClient, sim: Simulator) -> None:
         f"{rewards}/redemptions", headers=h, params={**ids, "id": redemption_id}, json={"status": "CANCELED"}
     )
     await http.get(f"{rewards}/redemptions", headers=h, params={**ids, "id": redemption_id})
-    temporary = await http.post(
-        rewards, headers=h, params={"broadcaster_id": me_id}, json={"title": "Temp", "cost": 1}
-    )
-    await http.delete(
-        rewards, headers=h, params={"broadcaster_id": me_id, "id": temporary.json()["data"][0]["id"]}
-    )
+    temporary = await http.post(rewards, headers=h, params={"broadcaster_id": me_id}, json={"title": "Temp", "cost": 1})
+    await http.delete(rewards, headers=h, params={"broadcaster_id": me_id, "id": temporary.json()["data"][0]["id"]})
 
     raider = sim.users.raiders[0].user.id
     await http.post(
@@ -129,16 +117,12 @@ async def _drive_helix(http: httpx.AsyncClient, sim: Simulator) -> None:
     bans = f"{helix}/moderation/bans"
     mod = {"broadcaster_id": me_id, "moderator_id": me_id}
     await http.post(bans, headers=h, params=mod, json={"data": {"user_id": sim.users.viewers[1].id}})
-    await http.post(
-        bans, headers=h, params=mod, json={"data": {"user_id": sim.users.viewers[2].id, "duration": 60}}
-    )
+    await http.post(bans, headers=h, params=mod, json={"data": {"user_id": sim.users.viewers[2].id, "duration": 60}})
 
     client = await eventsub_connect(sim.eventsub_url)
     sub = await subscribe(http, sim, me, client.session_id, "stream.offline")
     await http.get(f"{helix}/eventsub/subscriptions", headers=h)
-    await http.delete(
-        f"{helix}/eventsub/subscriptions", headers=h, params={"id": sub.json()["data"][0]["id"]}
-    )
+    await http.delete(f"{helix}/eventsub/subscriptions", headers=h, params={"id": sub.json()["data"][0]["id"]})
     await client.ws.close()
 
 
@@ -187,11 +171,7 @@ def _check(spec: Spec, seen: list[Seen], prefix: str) -> tuple[set[tuple[str, st
         template = spec.template_for(path)
         assert template is not None, f"{item.method} {item.path} is not in the spec"
         declared = spec.response(template, item.method, item.status) is not None
-        if (
-            not declared
-            and 200 <= item.status < 300
-            and (item.method, template, item.status) not in UNDECLARED_OK
-        ):
+        if not declared and 200 <= item.status < 300 and (item.method, template, item.status) not in UNDECLARED_OK:
             problems.append(f"{item.method} {template} -> {item.status} is not declared in the spec")
         if declared and item.body is not None:
             for error in spec.errors(template, item.method, item.status, item.body):
@@ -201,9 +181,7 @@ def _check(spec: Spec, seen: list[Seen], prefix: str) -> tuple[set[tuple[str, st
     return covered, problems
 
 
-async def test_helix_responses_match_the_spec(
-    recorder: tuple[httpx.AsyncClient, list[Seen]], sim: Simulator
-) -> None:
+async def test_helix_responses_match_the_spec(recorder: tuple[httpx.AsyncClient, list[Seen]], sim: Simulator) -> None:
     http, seen = recorder
     await _drive_helix(http, sim)
     covered, problems = _check(twitch_spec(), seen, "/helix")

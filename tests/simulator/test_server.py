@@ -16,9 +16,7 @@ from streamdeck_tui.simulator import Simulator, run_simulator
 from .conftest import wait_for
 
 
-def test_env_points_the_console_settings_at_the_simulator(
-    sim: Simulator, monkeypatch: pytest.MonkeyPatch
-) -> None:
+def test_env_points_the_console_settings_at_the_simulator(sim: Simulator, monkeypatch: pytest.MonkeyPatch) -> None:
     for name, value in sim.env().items():
         monkeypatch.setenv(name, value)
     settings = Settings()

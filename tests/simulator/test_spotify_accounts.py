@@ -101,9 +101,7 @@ async def test_wrong_verifier_is_invalid_grant(http: httpx.AsyncClient, sim: Sim
     assert reply.json() == {"error": "invalid_grant", "error_description": "code_verifier was incorrect"}
 
 
-async def test_authorize_waits_for_consent_through_the_control_api(
-    http: httpx.AsyncClient, sim: Simulator
-) -> None:
+async def test_authorize_waits_for_consent_through_the_control_api(http: httpx.AsyncClient, sim: Simulator) -> None:
     _, challenge = _pkce()
     waiting = asyncio.create_task(_authorize(http, sim, challenge))
     await wait_for(lambda: bool(sim.accounts.pending()))
@@ -124,9 +122,7 @@ async def test_denied_consent_redirects_with_access_denied(http: httpx.AsyncClie
     assert query == {"error": ["access_denied"], "state": ["st4te-xyz"]}
 
 
-async def test_localhost_redirect_and_missing_challenge_are_refused(
-    http: httpx.AsyncClient, sim: Simulator
-) -> None:
+async def test_localhost_redirect_and_missing_challenge_are_refused(http: httpx.AsyncClient, sim: Simulator) -> None:
     sim.accounts.auto_approve = True
     _, challenge = _pkce()
     url = f"{sim.spotify_accounts_url}/authorize"

@@ -21,9 +21,7 @@ def _short_tracks(sim: Simulator) -> list[str]:
     return [t.id for t in sim.catalogue.all() if t.duration_ms < 300_000][:3]
 
 
-async def test_idle_player_answers_204(
-    http: httpx.AsyncClient, sim: Simulator, headers: dict[str, str]
-) -> None:
+async def test_idle_player_answers_204(http: httpx.AsyncClient, sim: Simulator, headers: dict[str, str]) -> None:
     assert (await http.get(f"{sim.spotify_api_url}/me/player", headers=headers)).status_code == 204
     current = await http.get(f"{sim.spotify_api_url}/me/player/currently-playing", headers=headers)
     assert current.status_code == 204
@@ -31,16 +29,12 @@ async def test_idle_player_answers_204(
     assert queue.json() == {"queue": []}
 
 
-async def test_queue_add_then_next_plays_it(
-    http: httpx.AsyncClient, sim: Simulator, headers: dict[str, str]
-) -> None:
+async def test_queue_add_then_next_plays_it(http: httpx.AsyncClient, sim: Simulator, headers: dict[str, str]) -> None:
     api = sim.spotify_api_url
     assert (await http.put(f"{api}/me/player/play", headers=headers)).status_code == 204
     first = (await http.get(f"{api}/me/player/currently-playing", headers=headers)).json()["item"]["id"]
     wanted = next(t for t in _short_tracks(sim) if t != first)
-    added = await http.post(
-        f"{api}/me/player/queue", headers=headers, params={"uri": f"spotify:track:{wanted}"}
-    )
+    added = await http.post(f"{api}/me/player/queue", headers=headers, params={"uri": f"spotify:track:{wanted}"})
     assert added.status_code == 204
     queue = (await http.get(f"{api}/me/player/queue", headers=headers)).json()
     assert queue["currently_playing"]["id"] == first
@@ -59,9 +53,7 @@ async def test_playback_advances_with_the_clock(
     a, b, c = _short_tracks(sim)
     await http.put(f"{api}/me/player/play", headers=headers, json={"uris": [f"spotify:track:{a}"]})
     for track_id in (b, c):
-        await http.post(
-            f"{api}/me/player/queue", headers=headers, params={"uri": f"spotify:track:{track_id}"}
-        )
+        await http.post(f"{api}/me/player/queue", headers=headers, params={"uri": f"spotify:track:{track_id}"})
     duration_a = sim.catalogue.get(a).duration_ms  # type: ignore[union-attr]
     duration_b = sim.catalogue.get(b).duration_ms  # type: ignore[union-attr]
 
@@ -123,9 +115,7 @@ async def test_faults_on_demand(
     assert failed.json()["error"].get("reason") == reason
     if status == 429:
         assert failed.headers["Retry-After"] == "7"
-    assert (
-        await http.post(f"{sim.spotify_api_url}/me/player/queue", headers=headers, params=uri)
-    ).status_code == 204
+    assert (await http.post(f"{sim.spotify_api_url}/me/player/queue", headers=headers, params=uri)).status_code == 204
 
 
 async def test_device_and_premium_state_errors(
@@ -169,13 +159,9 @@ async def test_tracks_and_search(http: httpx.AsyncClient, sim: Simulator, header
     default = (await http.get(f"{api}/search", headers=headers, params={"q": "the", "type": "track"})).json()
     assert default["tracks"]["limit"] == 5
 
-    too_many = await http.get(
-        f"{api}/search", headers=headers, params={"q": "x", "type": "track", "limit": 11}
-    )
+    too_many = await http.get(f"{api}/search", headers=headers, params={"q": "x", "type": "track", "limit": 11})
     assert (too_many.status_code, too_many.json()["error"]["message"]) == (400, "Invalid limit")
-    assert (
-        await http.get(f"{api}/search", headers=headers, params={"q": "x", "type": "nonsense"})
-    ).status_code == 400
+    assert (await http.get(f"{api}/search", headers=headers, params={"q": "x", "type": "nonsense"})).status_code == 400
     assert (await http.get(f"{api}/search", headers=headers, params={"type": "track"})).status_code == 400
 
 

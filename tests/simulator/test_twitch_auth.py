@@ -39,9 +39,7 @@ async def test_device_flow_end_to_end(http: httpx.AsyncClient, sim: Simulator, c
 
     listed = (await http.get(f"{sim.control_url}/twitch/device")).json()["pending"]
     assert [d["user_code"] for d in listed] == [device["user_code"]]
-    approved = await http.post(
-        f"{sim.control_url}/twitch/device/approve", json={"user_code": device["user_code"]}
-    )
+    approved = await http.post(f"{sim.control_url}/twitch/device/approve", json={"user_code": device["user_code"]})
     assert approved.json()["approved"] == [device["user_code"]]
 
     clock.advance(5)
@@ -84,9 +82,7 @@ async def test_polling_faster_than_interval_gets_slow_down(
     assert (await _poll(http, sim, device["device_code"])).json()["message"] == "authorization_pending"
 
 
-async def test_denied_and_expired_device_codes(
-    http: httpx.AsyncClient, sim: Simulator, clock: FakeClock
-) -> None:
+async def test_denied_and_expired_device_codes(http: httpx.AsyncClient, sim: Simulator, clock: FakeClock) -> None:
     denied = await _start(http, sim)
     await http.post(f"{sim.control_url}/twitch/device/deny", json={"user_code": denied["user_code"]})
     assert (await _poll(http, sim, denied["device_code"])).json()["message"] == "access_denied"
@@ -109,9 +105,7 @@ async def test_activation_page_approves_a_code(http: httpx.AsyncClient, sim: Sim
     assert (await _poll(http, sim, device["device_code"])).status_code == 200
 
 
-async def test_refresh_rotates_and_old_refresh_token_is_rejected(
-    http: httpx.AsyncClient, sim: Simulator
-) -> None:
+async def test_refresh_rotates_and_old_refresh_token_is_rejected(http: httpx.AsyncClient, sim: Simulator) -> None:
     sim.tokens.auto_approve = True
     device = await _start(http, sim)
     first = (await _poll(http, sim, device["device_code"])).json()

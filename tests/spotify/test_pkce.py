@@ -481,9 +481,7 @@ async def test_malformed_token_bodies_are_bad_payload(body: object, field_hint: 
     await oauth.http.aclose()
 
 
-@pytest.mark.parametrize(
-    "content", [b"<html><body>Service Unavailable</body></html>", b"", b"{not json", b"\xff\xfe"]
-)
+@pytest.mark.parametrize("content", [b"<html><body>Service Unavailable</body></html>", b"", b"{not json", b"\xff\xfe"])
 async def test_html_and_garbage_bodies_are_bad_payload(content: bytes) -> None:
     oauth = _stub(content, content_type="text/html")
     result = await oauth.refresh(Secret("refresh-token-value"))
@@ -551,9 +549,7 @@ async def test_no_secret_reaches_a_repr_a_message_or_a_log_line(
     # A provider that echoes the refresh token in its error text: the message still does not show it.
     echo_token = Secret("echoed-refresh-token-789")
     echoing = _stub(
-        json.dumps(
-            {"error": "invalid_grant", "error_description": f"token {echo_token.reveal()} revoked"}
-        ).encode(),
+        json.dumps({"error": "invalid_grant", "error_description": f"token {echo_token.reveal()} revoked"}).encode(),
         status=400,
     )
     echoed = await echoing.refresh(echo_token)
@@ -566,9 +562,7 @@ async def test_no_secret_reaches_a_repr_a_message_or_a_log_line(
 
     # Only our own loggers: the test's httpx clients log the URLs they fetch, which the browser would not.
     ours = [
-        r.getMessage()
-        for r in caplog.records
-        if r.name.startswith(("streamdeck_tui.spotify", "streamdeck_tui.http"))
+        r.getMessage() for r in caplog.records if r.name.startswith(("streamdeck_tui.spotify", "streamdeck_tui.http"))
     ]
     assert any("refused" in line for line in ours)
     values = [

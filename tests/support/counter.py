@@ -142,9 +142,7 @@ class Sink(Component):
         """Dispatcher entry point."""
 
         async def apply(tx: TxContext, ev: DomainEvent) -> Result[None, TaggedError]:
-            await tx.execute(
-                "INSERT INTO applied (event_id, value) VALUES (?, ?)", (ev.id, int(ev.payload["by"]))
-            )
+            await tx.execute("INSERT INTO applied (event_id, value) VALUES (?, ?)", (ev.id, int(ev.payload["by"])))
             return Ok(None)
 
         return await self.consume(event, apply)

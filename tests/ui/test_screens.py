@@ -137,6 +137,4 @@ async def test_streams_command_prints_sessions_as_json(tmp_path: Path) -> None:
     assert proc.returncode == 0, proc.stderr
     rows = json.loads(proc.stdout)
     assert [r["stream_id"] for r in rows] == ["s2", "s1"]
-    assert (
-        rows[1]["peak_viewers"] == 30 and rows[1]["average_viewers"] == 20.0 and rows[1]["duration_s"] == 180
-    )
+    assert rows[1]["peak_viewers"] == 30 and rows[1]["average_viewers"] == 20.0 and rows[1]["duration_s"] == 180

@@ -15,9 +15,7 @@ from tests.support.counter import Counter
 async def test_q_stops_components_and_exits_zero(tmp_path: Path, migrations: Path) -> None:
     loaded = load_settings().unwrap()
     settings = loaded.settings.model_copy(update={"data_dir": tmp_path / "data"})
-    launcher = Launcher(
-        settings, clock=FakeClock(), components=[StreamLifecycle, Counter], migrations=migrations
-    )
+    launcher = Launcher(settings, clock=FakeClock(), components=[StreamLifecycle, Counter], migrations=migrations)
     app = StreamdeckApp(launcher)
     async with app.run_test(size=(160, 48)) as pilot:
         await app.workers.wait_for_complete()

@@ -48,9 +48,7 @@ def test_environment_beats_file(tmp_path: Path, monkeypatch: pytest.MonkeyPatch)
         ('[twitch]\nclient_id = "unterminated\n', 2, "twitch.client_id", "not valid TOML"),
     ],
 )
-def test_malformed_file_names_file_line_and_key(
-    tmp_path: Path, text: str, line: int, key: str, words: str
-) -> None:
+def test_malformed_file_names_file_line_and_key(tmp_path: Path, text: str, line: int, key: str, words: str) -> None:
     cfg = tmp_path / "bad.toml"
     cfg.write_text(text)
     loaded = load_settings(cfg)
