@@ -39,6 +39,7 @@ class StreamdeckApp(App[int]):
         Binding("a", "accounts", "Accounts", id="accounts"),
         Binding("t", "stream_sessions", "Stream", id="stream"),
         Binding("d", "dead_letters", "Dead letters", id="dead_letters"),
+        Binding("w", "workflows", "Workflows", id="workflows"),
     ]
 
     def __init__(self, launcher: Launcher) -> None:
@@ -154,6 +155,14 @@ class StreamdeckApp(App[int]):
             from .stream_screen import StreamScreen
 
             self.push_screen(StreamScreen(engine.stream, engine.clock.now_ms()))
+
+    def action_workflows(self) -> None:
+        """Open the workflows screen."""
+        engine = self.launcher.engine
+        if engine is not None and engine.pool is not None:
+            from .workflows_screen import WorkflowsScreen
+
+            self.push_screen(WorkflowsScreen(engine.pool))
 
     def action_dead_letters(self) -> None:
         """Open the dead letters screen."""
