@@ -26,6 +26,10 @@ class Clock(Protocol):
         """Sleep for `seconds` of this clock's time."""
         ...
 
+    async def sleep_until(self, deadline_ms: int) -> None:
+        """Sleep until this clock reads `deadline_ms` (at once when it already has)."""
+        ...
+
 
 class SystemClock:
     """The real clock."""
@@ -37,6 +41,10 @@ class SystemClock:
     async def sleep(self, seconds: float) -> None:
         """Sleep for `seconds` of real time."""
         await asyncio.sleep(max(0.0, seconds))
+
+    async def sleep_until(self, deadline_ms: int) -> None:
+        """Sleep until the wall clock reaches `deadline_ms`."""
+        await asyncio.sleep(max(0.0, (deadline_ms - self.now_ms()) / 1000))
 
 
 class FakeClock:
@@ -53,12 +61,16 @@ class FakeClock:
 
     async def sleep(self, seconds: float) -> None:
         """Wait until the fake time has moved `seconds` forward."""
-        deadline = self._now_ms + max(0, round(seconds * 1000))
-        if deadline <= self._now_ms:
+        await self.sleep_until(self._now_ms + max(0, round(seconds * 1000)))
+
+    async def sleep_until(self, deadline_ms: int) -> None:
+        """Wait until the fake time reaches `deadline_ms`; an absolute deadline cannot drift if time moves
+        between computing it and starting to wait."""
+        if deadline_ms <= self._now_ms:
             await asyncio.sleep(0)
             return
         fut: asyncio.Future[None] = asyncio.get_running_loop().create_future()
-        heapq.heappush(self._sleepers, (deadline, next(self._seq), fut))
+        heapq.heappush(self._sleepers, (deadline_ms, next(self._seq), fut))
         await fut
 
     def pending_sleepers(self) -> int:

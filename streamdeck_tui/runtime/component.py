@@ -291,18 +291,16 @@ class Component:
         while True:
             self._timer_wakeup.clear()
             nxt = await self._next_timer()
-            delay = None if nxt is None else (nxt[1] - self.clock.now_ms()) / 1000
-            if delay is None or delay > 0:
-                await self._wait_for_wakeup(delay)
+            if nxt is None or nxt[1] > self.clock.now_ms():
+                await self._wait_for_wakeup(None if nxt is None else nxt[1])
                 continue
-            assert nxt is not None
             await self._fire(nxt[0])
 
-    async def _wait_for_wakeup(self, delay: float | None) -> None:
+    async def _wait_for_wakeup(self, due_ms: int | None) -> None:
         waiter = asyncio.create_task(self._timer_wakeup.wait())
         tasks: set[asyncio.Task[Any]] = {waiter}
-        if delay is not None:
-            tasks.add(asyncio.create_task(self.clock.sleep(delay)))
+        if due_ms is not None:
+            tasks.add(asyncio.create_task(self.clock.sleep_until(due_ms)))
         try:
             await asyncio.wait(tasks, return_when=asyncio.FIRST_COMPLETED)
         finally:

@@ -91,11 +91,10 @@ class Dispatcher:
             except Exception:
                 log.exception("dispatcher pass failed")
                 next_due = self.clock.now_ms() + int(RETRY_BASE_S * 1000)
-            delay = None if next_due is None else max(0.0, (next_due - self.clock.now_ms()) / 1000)
             waiter = asyncio.create_task(self._wakeup.wait())
             tasks: set[asyncio.Task[Any]] = {waiter}
-            if delay is not None:
-                tasks.add(asyncio.create_task(self.clock.sleep(delay)))
+            if next_due is not None:
+                tasks.add(asyncio.create_task(self.clock.sleep_until(next_due)))
             try:
                 await asyncio.wait(tasks, return_when=asyncio.FIRST_COMPLETED)
             finally:

@@ -15,8 +15,14 @@ def _texts(rig: Rig) -> list[str]:
 
 
 async def _subscribed(rig: Rig) -> bool:
+    """All eight subscriptions exist on the current session (not left over from a lost one)."""
     link = rig.engine.twitch
-    return link is not None and len(link.subscriptions) == 8
+    if link is None or len(link.subscriptions) != 8:
+        return False
+    return all(
+        s.transport is not None and s.transport.session_id == link.client.session_id
+        for s in link.subscriptions.values()
+    )
 
 
 async def test_goes_live_subscribes_and_shows_chat_and_redemptions(tmp_path: Path) -> None:

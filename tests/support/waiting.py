@@ -7,8 +7,8 @@ import time
 from collections.abc import Awaitable, Callable
 
 
-async def wait_for(predicate: Callable[[], bool | Awaitable[bool]], timeout: float = 5.0) -> None:
-    """Poll `predicate` until it is true; fail the test after `timeout` seconds."""
+async def wait_for(predicate: Callable[[], bool | Awaitable[bool]], timeout: float = 10.0) -> None:
+    """Poll `predicate` until it is true; fail the test after `timeout` seconds (generous: CI has 2 cores)."""
     deadline = time.monotonic() + timeout
     while True:
         value = predicate()
