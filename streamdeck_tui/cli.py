@@ -61,6 +61,12 @@ def build_parser() -> argparse.ArgumentParser:
     accounts.add_argument("--json", action="store_true", help="machine-readable output")
     streams = sub.add_parser("streams", parents=[common], help="past stream sessions: duration, peak, average")
     streams.add_argument("--json", action="store_true", help="machine-readable output")
+    raffle = sub.add_parser("raffle", parents=[common], help="keyboard raffle: leaderboard and winners")
+    raffle.add_argument("action", choices=["leaderboard", "winners"])
+    raffle.add_argument("--by", choices=["rolls", "wins", "closest"], default="rolls", help="leaderboard order")
+    raffle.add_argument("--json", action="store_true", help="machine-readable output")
+    rewards = sub.add_parser("rewards", parents=[common], help="set up the raffle and song-request rewards")
+    rewards.add_argument("action", choices=["setup"])
     sim = sub.add_parser("simulator", parents=[common], help="run the Twitch + Spotify simulator on its own")
     sim.add_argument("--port", type=int, default=0, help="port of the Twitch HTTP server (0: any free port)")
     sim.add_argument("--speed", type=float, default=1.0, help="how fast simulated time runs (default 1.0)")
@@ -125,8 +131,12 @@ def _main(argv: list[str] | None) -> int:
     if isinstance(writable, Err):
         print(writable.error.message(), file=sys.stderr)
         return EXIT_USAGE
-    if args.command in ("login", "logout", "accounts"):
+    if args.command in ("login", "logout", "accounts", "rewards"):
         return _run_accounts_command(args, loaded)
+    if args.command == "raffle":
+        from .cli_raffle import run_raffle
+
+        return run_raffle(loaded, args.action, args.by, as_json=args.json)
     if args.command == "streams":
         from .cli_reports import run_streams
 
@@ -176,6 +186,14 @@ def _run_accounts_command(args: argparse.Namespace, loaded: LoadedSettings) -> i
         return cli_accounts.run_login(loaded, args.provider, open_browser=not args.no_browser)
     if args.command == "logout":
         return cli_accounts.run_logout(loaded, args.provider)
+    if args.command == "rewards":
+        from .cli_rewards import run_rewards_setup
+
+        store = cli_accounts.keyring_store(loaded.settings.keyring_service)
+        if isinstance(store, str):
+            print(store, file=sys.stderr)
+            return EXIT_USAGE
+        return run_rewards_setup(loaded, store)
     return cli_accounts.run_accounts(loaded, as_json=args.json)
 
 

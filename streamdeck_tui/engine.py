@@ -9,12 +9,16 @@ from pathlib import Path
 
 import httpx
 
+from .chat_commands import ChatCommands
+from .components.channel_rewards import PURPOSES, ChannelRewards, RewardInfo
 from .components.eventsub_inbox import EventSubInbox
+from .components.keyboard_raffle import KeyboardRaffle
 from .components.stream_lifecycle import StreamLifecycle
 from .components.tokens import AuthStatus, ProviderToken, SpotifyToken, TwitchToken
 from .components.workflow_pool import WorkflowPool
 from .config import Settings
 from .feed import ActivitySeen
+from .raffle_actions import RaffleActions
 from .runtime.clock import Clock, SystemClock
 from .runtime.component import Component, ComponentContext, HealthStatus
 from .runtime.dispatcher import Dispatcher
@@ -29,15 +33,23 @@ from .spotify.oauth import SpotifyOAuth
 from .spotify.token_provider import SpotifyTokenProvider
 from .twitch.helix import HelixClient
 from .twitch.link import TwitchLink
+from .twitch.models import User
 from .twitch.oauth import TwitchOAuth
 from .twitch.router import IngressRouter
 from .twitch.token_provider import TwitchTokenProvider
+from .workflows.keyboard_raffle import KeyboardRaffleWorkflow
 from .workflows.raid_shoutout import RaidShoutout
 
 log = logging.getLogger("streamdeck_tui.engine")
 
 # The feature issues add theirs (song queue, raffle, achievements, workflow pool).
-DEFAULT_COMPONENTS: tuple[type[Component], ...] = (StreamLifecycle, EventSubInbox, WorkflowPool)
+DEFAULT_COMPONENTS: tuple[type[Component], ...] = (
+    StreamLifecycle,
+    EventSubInbox,
+    ChannelRewards,
+    KeyboardRaffle,
+    WorkflowPool,
+)
 
 
 @dataclass(frozen=True, slots=True)
@@ -105,11 +117,21 @@ class Engine:
         if self.pool is not None:
             self.pool.warm_target = settings.workflows.pool_size
             self.pool.register(RaidShoutout(self._helix), prepare=self._prepare_twitch)
-        self.router = IngressRouter(self.stream, self.hub, self.clock, self.pool)
+            if self.raffle is not None:
+                self.pool.register(KeyboardRaffleWorkflow(self.raffle, self._helix), prepare=self._prepare_twitch)
+        self.commands = ChatCommands(self.raffle, self._helix)
+        self.router = IngressRouter(self.stream, self.hub, self.clock, self.pool, self.rewards, self.commands)
         if self.inbox is not None:
             self.inbox.attach_processor(self.router.route)
         self.twitch_tokens: TokenSource | None = twitch_tokens or self.twitch_token
         self.twitch: TwitchLink | None = None
+        self._helix_only: HelixClient | None = None
+        self._me: User | None = None
+        self.raffle_actions = (
+            RaffleActions(self.raffle, self.rewards, self.pool, self._helix, self.broadcaster, self.clock)
+            if self.raffle is not None
+            else None
+        )
 
     def _add(self, component: Component) -> None:
         if component.name in self.components:
@@ -176,13 +198,7 @@ class Engine:
                 ActivitySeen(self.clock.now_ms(), "twitch", "not logged in: run `streamdeck-tui login twitch`")
             )
             return
-        helix = HelixClient(
-            self.settings.twitch.helix_url,
-            self.settings.twitch.client_id,
-            self.twitch_tokens,
-            self.http,
-            self.clock,
-        )
+        helix = self._new_helix(self.twitch_tokens)
         link = TwitchLink(helix, self.settings.twitch.eventsub_url, lifecycle, inbox, self.hub, self.clock)
         started = await link.start()
         if isinstance(started, Err):
@@ -205,8 +221,59 @@ class Engine:
         component = self.components.get(WorkflowPool.name)
         return component if isinstance(component, WorkflowPool) else None
 
+    @property
+    def raffle(self) -> KeyboardRaffle | None:
+        """The raffle store (None in an engine built without it)."""
+        component = self.components.get(KeyboardRaffle.name)
+        return component if isinstance(component, KeyboardRaffle) else None
+
+    @property
+    def rewards(self) -> ChannelRewards | None:
+        """The managed rewards (None in an engine built without them)."""
+        component = self.components.get(ChannelRewards.name)
+        return component if isinstance(component, ChannelRewards) else None
+
+    async def setup_rewards(self) -> Result[list[RewardInfo], TaggedError]:
+        """Create or adopt the raffle and song-request rewards with this console's client id."""
+        helix, me, rewards = self._helix(), await self.broadcaster(), self.rewards
+        if isinstance(me, Err):
+            return me
+        if helix is None or rewards is None:
+            return Err(NotConnected("Twitch"))
+        made = []
+        for purpose in PURPOSES:
+            done = await rewards.ensure(purpose, helix, me.value.id)
+            if isinstance(done, Err):
+                return done
+            made.append(done.value)
+        return Ok(made)
+
+    async def broadcaster(self) -> Result[User, TaggedError]:
+        """The logged-in channel (asked once, then remembered)."""
+        if self.twitch is not None and self.twitch.me is not None:
+            return Ok(self.twitch.me)
+        if self._me is not None:
+            return Ok(self._me)
+        helix = self._helix()
+        if helix is None:
+            return Err(NotConnected("Twitch: run `streamdeck-tui login twitch`"))
+        me = await helix.get_me()
+        if isinstance(me, Err):
+            return Err(NotConnected(f"Twitch: {me.error.message()}"))
+        self._me = me.value
+        return Ok(me.value)
+
     def _helix(self) -> HelixClient | None:
-        return self.twitch.helix if self.twitch is not None else None
+        """The link's Helix client; without a link (CLI commands) one of its own once an account exists."""
+        if self.twitch is not None:
+            return self.twitch.helix
+        if self._helix_only is None and self.twitch_tokens is not None:
+            self._helix_only = self._new_helix(self.twitch_tokens)
+        return self._helix_only
+
+    def _new_helix(self, tokens: TokenSource) -> HelixClient:
+        twitch = self.settings.twitch
+        return HelixClient(twitch.helix_url, twitch.client_id, tokens, self.http, self.clock)
 
     async def _prepare_twitch(self) -> Result[None, TaggedError]:
         """What a warm Twitch workflow has already done: a checked token and an open connection."""

@@ -88,6 +88,10 @@ class Launcher:
                 await self.stop()
                 return Err(DemoStartError(login.error.message()))
             await engine.connect_twitch()
+            # The demo's own client creates the rewards, so its redemptions can be fulfilled and refunded.
+            rewards = await engine.setup_rewards()
+            if isinstance(rewards, Err):
+                log.warning("demo rewards: %s", rewards.error.message())
             self._demo.start_audience()
         return Ok(engine)
 

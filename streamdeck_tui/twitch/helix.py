@@ -14,6 +14,8 @@ from ..runtime.tokens import AuthError, TokenSource
 from .models import (
     ChatMessageResponse,
     ChatMessageSent,
+    CustomReward,
+    CustomRewardsResponse,
     Stream,
     StreamsResponse,
     Subscription,
@@ -77,6 +79,13 @@ class HelixClient:
             return Err(HttpStatusError(PROVIDER, 404, "", "the token's user was not found"))
         return Ok(got.value.data[0])
 
+    async def get_user_by_login(self, login: str) -> Result[User | None, HelixError]:
+        """A user by login name, or None when no such user exists."""
+        got = await self._get("/users", UsersResponse, params={"login": login})
+        if isinstance(got, Err):
+            return got
+        return Ok(got.value.data[0] if got.value.data else None)
+
     async def get_stream(self, user_id: str) -> Result[Stream | None, HelixError]:
         """The channel's live stream, or None when offline."""
         got = await self._get("/streams", StreamsResponse, params={"user_id": user_id, "type": "live"})
@@ -106,6 +115,50 @@ class HelixClient:
         if not parsed.value.data:
             return Err(HttpStatusError(PROVIDER, 500, "", "subscription response had no data"))
         return Ok(parsed.value.data[0])
+
+    async def manageable_rewards(self, broadcaster_id: str) -> Result[list[CustomReward], HelixError]:
+        """The custom rewards this client id created (the only ones it can refund)."""
+        got = await self._get(
+            "/channel_points/custom_rewards",
+            CustomRewardsResponse,
+            params={"broadcaster_id": broadcaster_id, "only_manageable_rewards": "true"},
+        )
+        return got if isinstance(got, Err) else Ok(list(got.value.data))
+
+    async def create_reward(self, broadcaster_id: str, fields: dict[str, Any]) -> Result[CustomReward, HelixError]:
+        """Create a custom reward owned by this client id."""
+        return await self._reward("POST", {"broadcaster_id": broadcaster_id}, fields)
+
+    async def update_reward(
+        self, broadcaster_id: str, reward_id: str, fields: dict[str, Any]
+    ) -> Result[CustomReward, HelixError]:
+        """Change a reward (e.g. pause or resume it)."""
+        return await self._reward("PATCH", {"broadcaster_id": broadcaster_id, "id": reward_id}, fields)
+
+    async def _reward(
+        self, method: str, params: dict[str, str], fields: dict[str, Any]
+    ) -> Result[CustomReward, HelixError]:
+        sent = await self._send(method, "/channel_points/custom_rewards", params=params, json=fields)
+        if isinstance(sent, Err):
+            return sent
+        parsed = parse(PROVIDER, sent.value, CustomRewardsResponse)
+        if isinstance(parsed, Err):
+            return parsed
+        if not parsed.value.data:
+            return Err(HttpStatusError(PROVIDER, 500, "", "reward response had no data"))
+        return Ok(parsed.value.data[0])
+
+    async def set_redemption_status(
+        self, broadcaster_id: str, reward_id: str, redemption_id: str, status: str
+    ) -> Result[None, HelixError]:
+        """FULFILLED, or CANCELED (which refunds the viewer's points)."""
+        sent = await self._send(
+            "PATCH",
+            "/channel_points/custom_rewards/redemptions",
+            params={"broadcaster_id": broadcaster_id, "reward_id": reward_id, "id": redemption_id},
+            json={"status": status},
+        )
+        return sent if isinstance(sent, Err) else Ok(None)
 
     async def send_shoutout(self, broadcaster_id: str, to_broadcaster_id: str) -> Result[None, HelixError]:
         """A native /shoutout from the broadcaster (Twitch limits: 1 per 2 min, same channel 1 per 60 min)."""

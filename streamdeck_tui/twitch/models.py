@@ -111,3 +111,20 @@ class ChatMessageResponse(_Model):
     """`POST /helix/chat/messages`."""
 
     data: list[ChatMessageSent]
+
+
+class CustomReward(_Model):
+    """One entry of the custom rewards endpoints."""
+
+    id: str
+    title: str
+    cost: int
+    is_enabled: bool = True
+    is_paused: bool = False
+    is_user_input_required: bool = False
+
+
+class CustomRewardsResponse(_Model):
+    """`GET` / `POST` / `PATCH /helix/channel_points/custom_rewards`."""
+
+    data: list[CustomReward]

@@ -7,12 +7,15 @@ from dataclasses import dataclass
 
 from pydantic import ValidationError
 
+from ..chat_commands import ChatCommands
+from ..components.channel_rewards import ChannelRewards
 from ..components.stream_lifecycle import StreamLifecycle
 from ..components.workflow_pool import WorkflowPool
 from ..feed import ActivitySeen, ChatSeen, RedemptionSeen
 from ..runtime.clock import Clock
 from ..runtime.hub import Hub
 from ..runtime.result import Err, Ok, Result, TaggedError
+from ..workflows.keyboard_raffle import KeyboardRaffleWorkflow, RaffleParams
 from ..workflows.raid_shoutout import RaidParams, RaidShoutout
 from .eventsub import Notification
 from .eventsub_models import (
@@ -39,10 +42,18 @@ class IngressRouter:
     """Idempotent routing: the inbox may hand the same notification over again after a crash."""
 
     def __init__(
-        self, lifecycle: StreamLifecycle | None, hub: Hub, clock: Clock, pool: WorkflowPool | None = None
+        self,
+        lifecycle: StreamLifecycle | None,
+        hub: Hub,
+        clock: Clock,
+        pool: WorkflowPool | None = None,
+        rewards: ChannelRewards | None = None,
+        commands: ChatCommands | None = None,
     ) -> None:
         self.lifecycle = lifecycle
         self.pool = pool
+        self.rewards = rewards
+        self.commands = commands
         self.hub = hub
         self.clock = clock
         self.stats = RouterStats()
@@ -59,6 +70,27 @@ class IngressRouter:
             return Ok(None)
         self.stats.routed += 1
         return Ok(None)
+
+    async def _start_redemption(self, r: RedemptionEvent, at_ms: int) -> None:
+        if self.rewards is None or self.pool is None or r.status != "unfulfilled":
+            return
+        purpose = await self.rewards.purpose_of(r.reward.id)
+        if purpose == "raffle":
+            params = RaffleParams(
+                roll_id=f"redemption:{r.id}",
+                broadcaster_id=r.broadcaster_user_id,
+                user_id=r.user_id,
+                display_name=r.user_name,
+                rolled_ms=int(r.redeemed_at.timestamp() * 1000),
+                source="redemption",
+                reward_id=r.reward.id,
+                redemption_id=r.id,
+            )
+            started = await self.pool.start_run(
+                KeyboardRaffleWorkflow.kind, f"raffle:{r.id}", params, order_key=f"viewer:{r.user_id}"
+            )
+            if isinstance(started, Err):
+                log.warning("raffle workflow not started: %s", started.error.message())
 
     async def _route(self, n: Notification) -> None:
         at = n.timestamp_ms
@@ -81,11 +113,15 @@ class IngressRouter:
                         tuple(b.set_id for b in chat.badges),
                     )
                 )
+                if self.commands is not None:
+                    # A reply is sent at most once per chat message: the inbox stores each message once.
+                    await self.commands.handle(chat)
             case "channel.channel_points_custom_reward_redemption.add":
                 r = RedemptionEvent.model_validate(n.event)
                 self.hub.publish(
                     RedemptionSeen(at, r.id, r.user_login, r.user_name, r.reward.title, r.user_input, r.status)
                 )
+                await self._start_redemption(r, at)
             case "channel.raid":
                 raid = RaidEvent.model_validate(n.event)
                 self.hub.publish(
@@ -109,8 +145,11 @@ class IngressRouter:
             case "channel.follow":
                 follow = FollowEvent.model_validate(n.event)
                 self.hub.publish(ActivitySeen(at, "follow", f"{follow.user_name} followed"))
-            case "channel.channel_points_custom_reward_redemption.update" | "channel.update":
-                self.hub.publish(ActivitySeen(at, n.type, "received"))
+            case "channel.channel_points_custom_reward_redemption.update":
+                # Mostly the echo of our own FULFILLED/CANCELED; the workflow already reported the outcome.
+                log.debug("redemption update %s", n.message_id)
+            case "channel.update":
+                self.hub.publish(ActivitySeen(at, "channel", "title or category changed"))
             case _:
                 self.stats.unknown += 1
                 self.hub.publish(ActivitySeen(at, n.type, "received (not handled yet)"))

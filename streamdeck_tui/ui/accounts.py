@@ -6,7 +6,7 @@ from rich.text import Text
 from textual import on, work
 from textual.app import ComposeResult
 from textual.binding import Binding
-from textual.containers import Vertical
+from textual.containers import Horizontal, Vertical
 from textual.screen import ModalScreen, Screen
 from textual.widgets import Button, DataTable, Footer, Label, Static
 
@@ -42,12 +42,17 @@ def status_text(health: TokenHealth) -> Text:
 class Confirm(ModalScreen[bool]):
     """Yes/no before anything irreversible."""
 
-    BINDINGS = [Binding("escape", "dismiss(False)", "Cancel"), Binding("y", "dismiss(True)", "Yes")]
+    BINDINGS = [
+        Binding("escape,n", "dismiss(False)", "No"),
+        Binding("y", "dismiss(True)", "Yes"),
+    ]
     DEFAULT_CSS = """
     Confirm { align: center middle; }
     Confirm > Vertical {
-        width: 60; height: auto; border: thick $warning; padding: 1 2; background: $surface;
+        width: 72; height: auto; border: thick $warning; padding: 1 2; background: $surface;
     }
+    Confirm Label { width: 100%; }
+    Confirm Horizontal { height: auto; }
     Confirm Button { margin: 1 1 0 0; }
     """
 
@@ -57,9 +62,10 @@ class Confirm(ModalScreen[bool]):
 
     def compose(self) -> ComposeResult:
         with Vertical():
-            yield Label(self.question)
-            yield Button("Yes (y)", id="yes", variant="warning")
-            yield Button("Cancel (esc)", id="no")
+            yield Label(Text(self.question))  # never markup: questions quote viewer names
+            with Horizontal():
+                yield Button("Yes (y)", id="yes", variant="warning")
+                yield Button("No (n)", id="no")
 
     @on(Button.Pressed)
     def _pressed(self, event: Button.Pressed) -> None:

@@ -3,11 +3,15 @@
 from __future__ import annotations
 
 import logging
+from collections.abc import Iterable
+from functools import partial
+from typing import Any, Final
 
 from textual import on, work
-from textual.app import App, ComposeResult
+from textual.app import App, ComposeResult, SystemCommand
 from textual.binding import Binding
 from textual.containers import Grid
+from textual.screen import Screen
 from textual.widgets import Footer, Static
 from textual.worker import Worker, WorkerState
 
@@ -15,10 +19,20 @@ from ..components.tokens import AuthStatus
 from ..launcher import Launcher
 from ..runtime.resources import assets_root
 from .event_log import EventLog
-from .messages import FeedItem, StreamChanged, to_message
+from .messages import FeedItem, RaffleRolled, StreamChanged, to_message
+from .raffle_panel import RafflePanel
+from .raffle_screen import ManualRollRequested, PostLeaderboardRequested, RaffleOpenRequested, RaffleScreen
 from .status_bar import StatusBar, accounts_summary
 
 log = logging.getLogger("streamdeck_tui.ui")
+
+RAFFLE_COMMANDS: Final = (
+    ("Raffle: open or close", "Resume or pause the raffle reward on Twitch (asks first)", "toggle_open"),
+    ("Raffle: manual roll", "Roll for a viewer you name; recorded as manual and announced (asks first)", "manual_roll"),
+    ("Raffle: post leaderboard", "Preview the leaderboard line, then send it to chat (asks first)", "post_leaderboard"),
+    ("Raffle: test roll", "Show a draw that is never recorded or announced", "test_roll"),
+    ("Raffle: prize sent", "Toggle the selected winner's prize-sent mark", "toggle_prize"),
+)
 
 
 class Slot(Static):
@@ -40,6 +54,7 @@ class StreamdeckApp(App[int]):
         Binding("t", "stream_sessions", "Stream", id="stream"),
         Binding("d", "dead_letters", "Dead letters", id="dead_letters"),
         Binding("w", "workflows", "Workflows", id="workflows"),
+        Binding("r", "raffle", "Raffle", id="raffle"),
     ]
 
     def __init__(self, launcher: Launcher) -> None:
@@ -81,6 +96,11 @@ class StreamdeckApp(App[int]):
             return
         engine = result.unwrap()
         engine.hub.subscribe(self._from_hub)
+        if engine.raffle is not None and engine.raffle_actions is not None:
+            dashboard = self.screen_stack[0].query_one("#dashboard", Grid)
+            panel = RafflePanel(engine.raffle, raffle_open=await engine.raffle_actions.is_open())
+            await dashboard.query_one("#raffle").remove()
+            await dashboard.mount(panel, after=dashboard.query_one("#songs"))
         if engine.twitch is not None and engine.twitch.me is not None:
             self.query_one(StatusBar).channel = engine.twitch.me.display_name
         await self._refresh_stream()
@@ -111,6 +131,16 @@ class StreamdeckApp(App[int]):
         if isinstance(message.item, LinkChanged):
             self.query_one(StatusBar).link = message.item.state
         self.query_one(EventLog).add(message.item)
+
+    @on(RaffleRolled)
+    async def _raffle_rolled(self, message: RaffleRolled) -> None:
+        for panel in self._raffle_panels():
+            await panel.refresh_from_store()
+            if message.is_winner:
+                payload = message.event.payload
+                await panel.celebrate(str(payload.get("userDisplayName", "")), int(str(payload.get("roll", 0))))
+        if isinstance(self.screen, RaffleScreen):
+            self.screen.load()
 
     @on(StreamChanged)
     async def _stream_changed(self, message: StreamChanged) -> None:
@@ -181,6 +211,76 @@ class StreamdeckApp(App[int]):
         from .accounts import AccountsScreen
 
         self.push_screen(AccountsScreen(engine))
+
+    def action_raffle(self, then: str | None = None) -> None:
+        """Open the Raffle screen (and run one of its actions, for the command palette)."""
+        engine = self.launcher.engine
+        if engine is None or engine.raffle is None:
+            self.notify("Still starting; try again in a moment.")
+            return
+        screen = self.screen if isinstance(self.screen, RaffleScreen) else None
+        if screen is None:
+            panels = self._raffle_panels()
+            screen = RaffleScreen(engine.raffle, raffle_open=any(p.raffle_open for p in panels))
+            self.push_screen(screen)
+        if then is not None:
+            self.call_after_refresh(screen.run_action, then)
+
+    def get_system_commands(self, screen: Screen[Any]) -> Iterable[SystemCommand]:
+        """The palette offers every raffle action, from any screen."""
+        yield from super().get_system_commands(screen)
+        if self.launcher.engine is None or self.launcher.engine.raffle is None:
+            return
+        yield SystemCommand("Raffle", "Leaderboards, winners and raffle controls (r)", self.action_raffle)
+        for title, help_text, action in RAFFLE_COMMANDS:
+            yield SystemCommand(title, help_text, partial(self.action_raffle, action))
+
+    def _raffle_panels(self) -> list[RafflePanel]:
+        return list(self.screen_stack[0].query(RafflePanel))
+
+    @on(RaffleOpenRequested)
+    def _raffle_open_requested(self, message: RaffleOpenRequested) -> None:
+        self._set_raffle_open(message.open)
+
+    @work(exclusive=True, group="raffle-open", exit_on_error=False)
+    async def _set_raffle_open(self, is_open: bool) -> None:
+        actions = self.launcher.engine.raffle_actions if self.launcher.engine is not None else None
+        if actions is None:
+            return
+        done = await actions.set_open(is_open)
+        if done.is_err():
+            self.notify(f"The raffle stays as it was: {done.unwrap_err().message()}", severity="warning", timeout=10)
+            return
+        for panel in self._raffle_panels():
+            panel.raffle_open = is_open
+        for screen in self.screen_stack:
+            if isinstance(screen, RaffleScreen):
+                screen.raffle_open = is_open
+        self.notify("Raffle open: redemptions roll." if is_open else "Raffle closed: the reward is paused on Twitch.")
+
+    @on(ManualRollRequested)
+    @work(group="raffle-manual", exit_on_error=False)
+    async def _manual_roll(self, message: ManualRollRequested) -> None:
+        actions = self.launcher.engine.raffle_actions if self.launcher.engine is not None else None
+        if actions is None:
+            return
+        started = await actions.manual_roll(message.display_name)
+        if started.is_err():
+            self.notify(f"No roll: {started.unwrap_err().message()}", severity="warning", timeout=10)
+        else:
+            self.notify(f"Rolling for {message.display_name}; the result appears in the raffle panel and chat.")
+
+    @on(PostLeaderboardRequested)
+    @work(group="raffle-post", exit_on_error=False)
+    async def _post_leaderboard(self, message: PostLeaderboardRequested) -> None:
+        actions = self.launcher.engine.raffle_actions if self.launcher.engine is not None else None
+        if actions is None:
+            return
+        posted = await actions.post_leaderboard()
+        if posted.is_err():
+            self.notify(f"Not posted: {posted.unwrap_err().message()}", severity="warning", timeout=10)
+        else:
+            self.notify("Leaderboard posted to chat.")
 
     async def action_quit_console(self) -> None:
         """Stop every component and the demo, close the databases, exit 0."""

@@ -27,11 +27,26 @@ class StreamChanged(Message):
         return isinstance(message, StreamChanged)
 
 
+class RaffleRolled(Message):
+    """A roll was recorded (`raffle_roll`); the panel re-reads the store and celebrates a win."""
+
+    def __init__(self, event: DomainEvent) -> None:
+        super().__init__()
+        self.event = event
+
+    @property
+    def is_winner(self) -> bool:
+        """Whether this roll won."""
+        return self.event.payload.get("isWinner") is True
+
+
 STREAM_EVENT_TYPES = frozenset({"stream_online", "stream_offline", "viewer_count"})
 
 
 def to_message(item: object) -> Message | None:
     """Which message, if any, a hub item becomes."""
     if isinstance(item, DomainEvent):
+        if item.type == "raffle_roll":
+            return RaffleRolled(item)
         return StreamChanged(item) if item.type in STREAM_EVENT_TYPES else None
     return FeedItem(item)

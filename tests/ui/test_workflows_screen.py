@@ -35,8 +35,9 @@ async def test_outcome_unknown_run_is_listed_and_refunded_after_confirmation(tmp
         await pilot.pause()
         runs = app.screen.query_one("#runs", DataTable)
         assert runs.row_count == 1
-        kinds = [str(row[0]) for row in (app.screen.query_one("#pool", DataTable).get_row_at(i) for i in range(2))]
-        assert kinds == ["raid_shoutout", "scripted"]
+        table = app.screen.query_one("#pool", DataTable)
+        kinds = [str(table.get_row_at(i)[0]) for i in range(table.row_count)]
+        assert kinds == ["keyboard_raffle", "raid_shoutout", "scripted"]
         await pilot.press("f")
         await pilot.press("y")
 
