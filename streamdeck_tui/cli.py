@@ -65,6 +65,10 @@ def build_parser() -> argparse.ArgumentParser:
     raffle.add_argument("action", choices=["leaderboard", "winners"])
     raffle.add_argument("--by", choices=["rolls", "wins", "closest"], default="rolls", help="leaderboard order")
     raffle.add_argument("--json", action="store_true", help="machine-readable output")
+    queue = sub.add_parser("queue", parents=[common], help="song requests waiting, in the order they will play")
+    queue.add_argument("--json", action="store_true", help="machine-readable output")
+    history = sub.add_parser("history", parents=[common], help="requested songs that played, newest first")
+    history.add_argument("--json", action="store_true", help="machine-readable output")
     rewards = sub.add_parser("rewards", parents=[common], help="set up the raffle and song-request rewards")
     rewards.add_argument("action", choices=["setup"])
     sim = sub.add_parser("simulator", parents=[common], help="run the Twitch + Spotify simulator on its own")
@@ -133,6 +137,10 @@ def _main(argv: list[str] | None) -> int:
         return EXIT_USAGE
     if args.command in ("login", "logout", "accounts", "rewards"):
         return _run_accounts_command(args, loaded)
+    if args.command in ("queue", "history"):
+        from .cli_songs import run_songs
+
+        return run_songs(loaded, args.command, as_json=args.json)
     if args.command == "raffle":
         from .cli_raffle import run_raffle
 

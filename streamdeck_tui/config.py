@@ -15,6 +15,7 @@ from pydantic import AfterValidator, BaseModel, ConfigDict, Field, ValidationErr
 from pydantic_settings import BaseSettings, PydanticBaseSettingsSource, SettingsConfigDict
 
 from .runtime.result import Err, Ok, Result, TaggedError
+from .songs.policy import SongPolicy
 
 APP_NAME = "streamdeck-tui"
 ENV_PREFIX = "STREAMDECK_"
@@ -60,6 +61,18 @@ class WorkflowSettings(_Section):
     pool_size: int = Field(default=3, ge=0, le=32)
 
 
+ChatRole = Literal["broadcaster", "moderator", "vip", "subscriber", "everyone"]
+
+
+class SongsSettings(SongPolicy):
+    """Song requests: the queue's rules (SongPolicy) plus how the console runs it."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    push_lead_seconds: int = Field(default=15, ge=3, le=120)
+    sr_roles: tuple[ChatRole, ...] = ("broadcaster", "moderator", "vip")
+
+
 class Settings(BaseSettings):
     """Everything configurable; every external endpoint defaults to the real service."""
 
@@ -74,6 +87,7 @@ class Settings(BaseSettings):
     twitch: TwitchSettings = TwitchSettings()
     spotify: SpotifySettings = SpotifySettings()
     workflows: WorkflowSettings = WorkflowSettings()
+    songs: SongsSettings = SongsSettings()
 
     @classmethod
     def settings_customise_sources(

@@ -5,11 +5,17 @@ from __future__ import annotations
 import logging
 from dataclasses import dataclass
 
-from .components.tokens import TwitchToken
+import httpx
+
+from .components.tokens import ProviderToken, TwitchToken
 from .config import Settings, SpotifySettings, TwitchSettings
 from .runtime.clock import Clock
+from .runtime.http import DEFAULT_TIMEOUT
 from .runtime.result import Err, Ok, Result, TaggedError
 from .simulator import Simulator
+from .spotify.callback import pkce_login
+from .spotify.oauth import SpotifyOAuth
+from .spotify.token_provider import grant_from
 from .twitch.login import device_login_into
 
 log = logging.getLogger("streamdeck_tui.demo")
@@ -48,6 +54,37 @@ class DemoSession:
         log.info("demo: logged in to the simulated Twitch")
         return Ok(None)
 
+    async def login_spotify(self, token: ProviderToken, clock: Clock) -> Result[None, DemoLoginFailed]:
+        """Log in to the simulated Spotify through the real PKCE flow (consent auto-approved)."""
+
+        def follow_consent(url: str) -> bool:
+            # Plays the browser: the consent page, then its redirect to our loopback callback. It runs in
+            # pkce_login's worker thread, hence the synchronous client.
+            with httpx.Client(timeout=DEFAULT_TIMEOUT, trust_env=False) as client:
+                consent = client.get(url)
+                if consent.is_redirect:
+                    client.get(consent.headers["location"])
+            return True
+
+        # The simulator is on loopback: an environment proxy must not get in the way.
+        async with httpx.AsyncClient(timeout=DEFAULT_TIMEOUT, trust_env=False) as http:
+            oauth = SpotifyOAuth(self.settings.spotify.accounts_url, self.settings.spotify.client_id, http)
+            got = await pkce_login(
+                oauth,
+                clock,
+                open_browser=follow_consent,
+                on_url=lambda url: None,
+                timeout_s=30.0,  # the simulator approves at once: still waiting means broken
+                on_refused=lambda reason: log.warning("demo: Spotify callback refused: %s", reason),
+            )
+        if isinstance(got, Err):
+            return Err(DemoLoginFailed(got.error.message()))
+        stored = await token.set_tokens(grant_from(got.value), None)
+        if isinstance(stored, Err):
+            return Err(DemoLoginFailed(stored.error.message()))
+        log.info("demo: logged in to the simulated Spotify")
+        return Ok(None)
+
     def start_audience(self) -> None:
         """Let the scripted viewers loose."""
         self.simulator.start_audience()
@@ -73,6 +110,6 @@ def demo_settings(settings: Settings, sim: Simulator) -> Settings:
 
 async def start_demo(settings: Settings, clock: Clock, *, speed: float = 1.0) -> DemoSession:
     """Start the simulator (auto-approving logins) and point the settings at it."""
-    sim = Simulator(speed=speed, auto_approve=True, clock=clock)
+    sim = Simulator(speed=speed, auto_approve=True, clock=clock, start_playing=True)
     await sim.start()
     return DemoSession(sim, demo_settings(settings, sim))

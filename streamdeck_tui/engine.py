@@ -13,6 +13,7 @@ from .chat_commands import ChatCommands
 from .components.channel_rewards import PURPOSES, ChannelRewards, RewardInfo
 from .components.eventsub_inbox import EventSubInbox
 from .components.keyboard_raffle import KeyboardRaffle
+from .components.song_queue import SongQueue
 from .components.stream_lifecycle import StreamLifecycle
 from .components.tokens import AuthStatus, ProviderToken, SpotifyToken, TwitchToken
 from .components.workflow_pool import WorkflowPool
@@ -29,6 +30,10 @@ from .runtime.resources import migrations_root
 from .runtime.result import Err, Ok, Result, TaggedError
 from .runtime.tokens import TokenSource
 from .secrets import SecretStore
+from .songs.actions import SongActions
+from .songs.commands import SongCommands
+from .songs.sync import SongSync
+from .spotify.api import SpotifyClient
 from .spotify.oauth import SpotifyOAuth
 from .spotify.token_provider import SpotifyTokenProvider
 from .twitch.helix import HelixClient
@@ -39,16 +44,20 @@ from .twitch.router import IngressRouter
 from .twitch.token_provider import TwitchTokenProvider
 from .workflows.keyboard_raffle import KeyboardRaffleWorkflow
 from .workflows.raid_shoutout import RaidShoutout
+from .workflows.song_request import SongRequestWorkflow
 
 log = logging.getLogger("streamdeck_tui.engine")
 
 # The feature issues add theirs (song queue, raffle, achievements, workflow pool).
+# Start order; stop is the reverse. The inbox comes last: it hands stored notifications to the pool as soon
+# as it starts, and it must stop handing them over before the pool and the stores behind it stop.
 DEFAULT_COMPONENTS: tuple[type[Component], ...] = (
     StreamLifecycle,
-    EventSubInbox,
     ChannelRewards,
     KeyboardRaffle,
+    SongQueue,
     WorkflowPool,
+    EventSubInbox,
 )
 
 
@@ -89,6 +98,7 @@ class Engine:
         migrations: Path | None = None,
         secret_store: SecretStore | None = None,
         twitch_tokens: TokenSource | None = None,
+        spotify_tokens: TokenSource | None = None,
     ) -> None:
         self.settings = settings
         self.clock: Clock = clock or SystemClock()
@@ -114,12 +124,32 @@ class Engine:
         for kind in components:
             self._add(kind(self.ctx))
         self._started: list[Component] = []
+        self.spotify_tokens: TokenSource | None = spotify_tokens or self.spotify_token
+        self._spotify_client: SpotifyClient | None = None
+        queue = self.songs
+        self.song_sync = (
+            SongSync(queue, self._spotify, self._helix, self.broadcaster, self.clock, settings.songs.push_lead_seconds)
+            if queue is not None
+            else None
+        )
+        self.song_actions = (
+            SongActions(queue, self.song_sync, self.rewards, self._spotify, self._helix, self.broadcaster)
+            if queue is not None
+            else None
+        )
         if self.pool is not None:
             self.pool.warm_target = settings.workflows.pool_size
             self.pool.register(RaidShoutout(self._helix), prepare=self._prepare_twitch)
             if self.raffle is not None:
                 self.pool.register(KeyboardRaffleWorkflow(self.raffle, self._helix), prepare=self._prepare_twitch)
+            if queue is not None:
+                songs = SongRequestWorkflow(queue, self._spotify, self._helix, lambda: settings.songs, self._poke_songs)
+                self.pool.register(songs, prepare=self._prepare_songs)
         self.commands = ChatCommands(self.raffle, self._helix)
+        if queue is not None:
+            SongCommands(queue, self.pool, lambda: settings.songs.sr_roles, self.clock, self._poke_songs).register(
+                self.commands
+            )
         self.router = IngressRouter(self.stream, self.hub, self.clock, self.pool, self.rewards, self.commands)
         if self.inbox is not None:
             self.inbox.attach_processor(self.router.route)
@@ -162,6 +192,8 @@ class Engine:
         log.info("engine started with %d components", len(self._started))
         if connect:
             await self.connect_twitch()
+            if self.song_sync is not None:
+                self.song_sync.start()
         return Ok(None)
 
     def _subscribe_tokens_to_stream(self) -> None:
@@ -228,6 +260,12 @@ class Engine:
         return component if isinstance(component, KeyboardRaffle) else None
 
     @property
+    def songs(self) -> SongQueue | None:
+        """The song queue (None in an engine built without it)."""
+        component = self.components.get(SongQueue.name)
+        return component if isinstance(component, SongQueue) else None
+
+    @property
     def rewards(self) -> ChannelRewards | None:
         """The managed rewards (None in an engine built without them)."""
         component = self.components.get(ChannelRewards.name)
@@ -263,6 +301,29 @@ class Engine:
         self._me = me.value
         return Ok(me.value)
 
+    def _spotify(self) -> SpotifyClient | None:
+        """The Spotify Web API client, once a Spotify account (or test token source) exists."""
+        if self._spotify_client is None and self.spotify_tokens is not None:
+            self._spotify_client = SpotifyClient(
+                self.settings.spotify.api_url, self.spotify_tokens, self.http, self.clock
+            )
+        return self._spotify_client
+
+    def _poke_songs(self) -> None:
+        if self.song_sync is not None:
+            self.song_sync.poke()
+
+    async def _prepare_songs(self) -> Result[None, TaggedError]:
+        """A warm song-request workflow: Twitch checked, and a Spotify token in hand."""
+        twitch = await self._prepare_twitch()
+        if isinstance(twitch, Err):
+            return twitch
+        spotify = self.spotify_tokens
+        if spotify is None:
+            return Err(NotConnected("Spotify"))
+        token = await spotify.access_token()
+        return Ok(None) if isinstance(token, Ok) else Err(NotConnected(f"Spotify: {token.error.message()}"))
+
     def _helix(self) -> HelixClient | None:
         """The link's Helix client; without a link (CLI commands) one of its own once an account exists."""
         if self.twitch is not None:
@@ -290,7 +351,9 @@ class Engine:
         return component if isinstance(component, EventSubInbox) else None
 
     async def stop(self) -> None:
-        """Stop the Twitch link, the dispatcher, then components in reverse start order."""
+        """Stop the song sync and the Twitch link, the dispatcher, then components in reverse start order."""
+        if self.song_sync is not None:
+            await self.song_sync.stop()
         if self.twitch is not None:
             await self.twitch.stop()
             self.twitch = None

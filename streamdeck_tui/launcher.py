@@ -88,6 +88,12 @@ class Launcher:
                 await self.stop()
                 return Err(DemoStartError(login.error.message()))
             await engine.connect_twitch()
+            if engine.spotify_token is not None:
+                spotify = await self._demo.login_spotify(engine.spotify_token, self.clock)
+                if isinstance(spotify, Err):
+                    log.warning("demo Spotify login: %s", spotify.error.message())
+                elif engine.song_sync is not None:
+                    engine.song_sync.poke()
             # The demo's own client creates the rewards, so its redemptions can be fulfilled and refunded.
             rewards = await engine.setup_rewards()
             if isinstance(rewards, Err):

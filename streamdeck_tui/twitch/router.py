@@ -17,6 +17,7 @@ from ..runtime.hub import Hub
 from ..runtime.result import Err, Ok, Result, TaggedError
 from ..workflows.keyboard_raffle import KeyboardRaffleWorkflow, RaffleParams
 from ..workflows.raid_shoutout import RaidParams, RaidShoutout
+from ..workflows.song_request import SongParams, SongRequestWorkflow
 from .eventsub import Notification
 from .eventsub_models import (
     ChatMessageEvent,
@@ -91,6 +92,24 @@ class IngressRouter:
             )
             if isinstance(started, Err):
                 log.warning("raffle workflow not started: %s", started.error.message())
+        elif purpose == "song_request":
+            song = SongParams(
+                request_id=f"redemption:{r.id}",
+                broadcaster_id=r.broadcaster_user_id,
+                user_id=r.user_id,
+                user_login=r.user_login,
+                display_name=r.user_name,
+                user_input=r.user_input[:20_000],  # longer is refused by the parser, and refunded
+                requested_ms=int(r.redeemed_at.timestamp() * 1000),
+                source="redemption",
+                reward_id=r.reward.id,
+                redemption_id=r.id,
+            )
+            started = await self.pool.start_run(
+                SongRequestWorkflow.kind, f"song:{r.id}", song, order_key=f"viewer:{r.user_id}"
+            )
+            if isinstance(started, Err):
+                log.warning("song-request workflow not started: %s", started.error.message())
 
     async def _route(self, n: Notification) -> None:
         at = n.timestamp_ms

@@ -11,7 +11,7 @@ from typing import Any
 import httpx
 
 from streamdeck_tui.config import load_settings
-from streamdeck_tui.demo import demo_settings
+from streamdeck_tui.demo import DemoSession, demo_settings
 from streamdeck_tui.engine import Engine
 from streamdeck_tui.runtime import SystemClock
 from streamdeck_tui.runtime.clock import Clock
@@ -60,6 +60,7 @@ async def running_engine(
     clock: Clock | None = None,
     store: SecretStore | None = None,
     login: bool = True,
+    spotify: bool = False,
     **sim_kwargs: Any,
 ) -> AsyncIterator[Rig]:
     """Simulator + engine logged in through the device flow like the demo; both stopped afterwards."""
@@ -84,6 +85,13 @@ async def running_engine(
                 )
                 assert logged.is_ok(), logged
                 await engine.connect_twitch()
+            if spotify:
+                assert engine.spotify_token is not None
+                session = DemoSession(sim, settings)
+                logged_in = await session.login_spotify(engine.spotify_token, clock)
+                assert logged_in.is_ok(), logged_in
+                if engine.song_sync is not None:
+                    engine.song_sync.poke()
             yield rig
         finally:
             await engine.stop()

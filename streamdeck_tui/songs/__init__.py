@@ -1,0 +1,1 @@
+"""Song requests: input parsing and policy."""
