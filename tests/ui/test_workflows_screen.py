@@ -37,7 +37,7 @@ async def test_outcome_unknown_run_is_listed_and_refunded_after_confirmation(tmp
         assert runs.row_count == 1
         table = app.screen.query_one("#pool", DataTable)
         kinds = [str(table.get_row_at(i)[0]) for i in range(table.row_count)]
-        assert kinds == ["keyboard_raffle", "raid_shoutout", "scripted"]
+        assert kinds == ["keyboard_raffle", "raid_shoutout", "scripted", "song_request"]
         await pilot.press("f")
         await pilot.press("y")
 
