@@ -99,7 +99,7 @@ class SongRequestWorkflow:
         rejection = resolved.value.rejection
         position: int | None = None
         track = resolved.value.track
-        if track is not None:
+        if track is not None and rejection is None:
             stored = await ctx.step(
                 "store-request",
                 lambda: self._store(p, track),
@@ -115,7 +115,7 @@ class SongRequestWorkflow:
                 return refunded
         await ctx.commit()
         if rejection is None and track is not None:
-            self.on_stored()
+            self.on_stored()  # the sync may push it at once
             line = f"@{p.display_name} {_title(track)} is #{position} in the song queue."
         else:
             refund = " Your points were refunded." if p.source == "redemption" else ""

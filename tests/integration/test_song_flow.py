@@ -116,3 +116,25 @@ async def test_rejections_refund_once_with_the_reason_and_removal_refunds(tmp_pa
 
         await wait_for(refunded, timeout=30)
         assert rig.sim.player.queue_adds == []
+
+
+@pytest.mark.slow
+async def test_a_track_over_the_length_limit_is_refunded_and_never_stored(tmp_path: Path) -> None:
+    async with running_engine(tmp_path, spotify=True, start_playing=True) as rig:
+        reward_id = await ready(rig)
+        queue = rig.engine.songs
+        assert queue is not None
+        long = next(t for t in rig.sim.catalogue.all() if t.is_playable and t.duration_ms > 420_000)
+        made = await rig.post(
+            "/redemptions", {"reward_id": reward_id, "user": "kiwi", "user_input": f"spotify:track:{long.id}"}
+        )
+        redemption_id = made["redemption"]["id"]
+
+        async def done() -> bool:
+            return await run_status(rig, f"song:{redemption_id}") is RunStatus.COMPLETED
+
+        await wait_for(done, timeout=30)
+        assert await queue.all_requests() == []
+        assert statuses(rig, reward_id)[redemption_id] == ["CANCELED"]
+        [reply] = [m.text for m in rig.sim.channel.sent_by_app() if "kiwi" in m.text.lower()]
+        assert "the limit is 7:00" in reply and "refunded" in reply
