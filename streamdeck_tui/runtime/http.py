@@ -3,14 +3,18 @@
 from __future__ import annotations
 
 import logging
+from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Any, Final, TypeVar
+from typing import TYPE_CHECKING, Any, Final, TypeVar
 
 import httpx
 from pydantic import BaseModel, ValidationError
 
 from .result import Err, Ok, Result, TaggedError
 from .secret import redact
+
+if TYPE_CHECKING:
+    from .tokens import AuthError, TokenSource
 
 M = TypeVar("M", bound=BaseModel)
 log = logging.getLogger("streamdeck_tui.http")
@@ -132,3 +136,37 @@ def parse(provider: str, response: httpx.Response, model: type[M]) -> Result[M, 
         first = exc.errors()[0]
         where = ".".join(str(p) for p in first["loc"]) or "body"
         return Err(BadPayload(provider, f"{where}: {first['msg']}"))
+
+
+async def send_authorized(
+    client: httpx.AsyncClient,
+    provider: str,
+    tokens: TokenSource,
+    method: str,
+    url: str,
+    *,
+    headers: dict[str, str] | None = None,
+    now_s: Callable[[], float],
+    **kwargs: Any,
+) -> Result[httpx.Response, NetworkError | HttpStatusError | AuthError]:
+    """Send with the account's bearer token; a 401 means it went bad early (revoked, expired): refresh once and
+    retry."""
+    for attempt in range(2):
+        token = await tokens.access_token()
+        if isinstance(token, Err):
+            return token
+        sent = await request(
+            client,
+            provider,
+            method,
+            url,
+            headers={**(headers or {}), "Authorization": f"Bearer {token.value.reveal()}"},
+            now_s=now_s(),
+            **kwargs,
+        )
+        expired = isinstance(sent, Err) and isinstance(sent.error, HttpStatusError) and sent.error.status == 401
+        if expired and attempt == 0:
+            await tokens.invalidate()
+            continue
+        return sent
+    raise AssertionError("unreachable")

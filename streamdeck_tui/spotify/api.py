@@ -11,7 +11,7 @@ import httpx
 from pydantic import BaseModel
 
 from ..runtime.clock import Clock
-from ..runtime.http import HttpError, HttpStatusError, parse, request
+from ..runtime.http import HttpError, HttpStatusError, parse, send_authorized
 from ..runtime.result import Err, Ok, Result, TaggedError
 from ..runtime.tokens import AuthError, TokenSource
 from .models import (
@@ -71,26 +71,15 @@ class SpotifyClient:
         self.clock = clock
 
     async def _send(self, method: str, path: str, **kwargs: Any) -> Result[httpx.Response, SpotifyError]:
-        for attempt in range(2):
-            token = await self.tokens.access_token()
-            if isinstance(token, Err):
-                return token
-            sent = await request(
-                self.http,
-                PROVIDER,
-                method,
-                f"{self.api_url}{path}",
-                headers={"Authorization": f"Bearer {token.value.reveal()}"},
-                now_s=self.clock.now_ms() / 1000,
-                **kwargs,
-            )
-            # A 401 means the token went bad early (revoked, expired): refresh once and retry.
-            expired = isinstance(sent, Err) and isinstance(sent.error, HttpStatusError) and sent.error.status == 401
-            if expired and attempt == 0:
-                await self.tokens.invalidate()
-                continue
-            return sent
-        raise AssertionError("unreachable")
+        return await send_authorized(
+            self.http,
+            PROVIDER,
+            self.tokens,
+            method,
+            f"{self.api_url}{path}",
+            now_s=lambda: self.clock.now_ms() / 1000,
+            **kwargs,
+        )
 
     async def _get(self, path: str, model: type[M], **kwargs: Any) -> Result[M, SpotifyError]:
         sent = await self._send("GET", path, **kwargs)

@@ -8,7 +8,7 @@ import httpx
 from pydantic import BaseModel
 
 from ..runtime.clock import Clock
-from ..runtime.http import HttpError, HttpStatusError, parse, request
+from ..runtime.http import HttpError, HttpStatusError, parse, send_authorized
 from ..runtime.result import Err, Ok, Result
 from ..runtime.tokens import AuthError, TokenSource
 from .models import (
@@ -42,27 +42,16 @@ class HelixClient:
         self.clock = clock
 
     async def _send(self, method: str, path: str, **kwargs: Any) -> Result[httpx.Response, HelixError]:
-        for attempt in range(2):
-            token = await self.tokens.access_token()
-            if isinstance(token, Err):
-                return token
-            headers = {"Authorization": f"Bearer {token.value.reveal()}", "Client-Id": self.client_id}
-            sent = await request(
-                self.http,
-                PROVIDER,
-                method,
-                f"{self.base_url}{path}",
-                headers=headers,
-                now_s=self.clock.now_ms() / 1000,
-                **kwargs,
-            )
-            # A 401 means the token went bad early (revoked, expired): refresh once and retry.
-            expired = isinstance(sent, Err) and isinstance(sent.error, HttpStatusError) and sent.error.status == 401
-            if expired and attempt == 0:
-                await self.tokens.invalidate()
-                continue
-            return sent
-        raise AssertionError("unreachable")
+        return await send_authorized(
+            self.http,
+            PROVIDER,
+            self.tokens,
+            method,
+            f"{self.base_url}{path}",
+            headers={"Client-Id": self.client_id},
+            now_s=lambda: self.clock.now_ms() / 1000,
+            **kwargs,
+        )
 
     async def _get(self, path: str, model: type[M], **kwargs: Any) -> Result[M, HelixError]:
         sent = await self._send("GET", path, **kwargs)

@@ -9,11 +9,10 @@ from pydantic import BaseModel, Field
 
 from ..components.keyboard_raffle import KeyboardRaffle, RollInput
 from ..components.raffle_draw import ByteSource, OsRandom, RafflePair, draw_pair, roll_message
-from ..runtime.http import NetworkError
 from ..runtime.result import Err, Ok, Result, TaggedError
 from ..twitch.helix import HelixClient
 from .context import WorkflowContext
-from .model import StepFailed
+from .twitch_effects import say, set_redemption_status
 
 
 class RaffleParams(BaseModel):
@@ -113,25 +112,15 @@ class KeyboardRaffleWorkflow:
         await ctx.commit()
 
         async def announce() -> Result[str, TaggedError]:
-            helix = self.helix()
-            if helix is None:
-                return Err(NetworkError("Twitch", "not connected"))
             line = roll_message(p.display_name, numbers.roll, numbers.winning_number, recorded.value.is_new_record)
-            sent = await helix.send_chat(p.broadcaster_id, p.broadcaster_id, line)
-            return Ok(sent.value.message_id) if isinstance(sent, Ok) else sent
+            return await say(self.helix, p.broadcaster_id, line)
 
         # After fulfilment nothing is refunded; a failed announcement is only noted (the roll stands).
         await ctx.step("announce", announce, result=str, ambiguous=True)
         return Ok(None)
 
     async def _set_status(self, p: RaffleParams, status: str) -> Result[bool, TaggedError]:
-        helix = self.helix()
-        if helix is None:
-            return Err(NetworkError("Twitch", "not connected"))
-        if not p.reward_id or not p.redemption_id:
-            return Err(StepFailed("redemption", "no redemption to update"))
-        done = await helix.set_redemption_status(p.broadcaster_id, p.reward_id, p.redemption_id, status)
-        return Ok(True) if isinstance(done, Ok) else done
+        return await set_redemption_status(self.helix, p.broadcaster_id, p.reward_id, p.redemption_id, status)
 
     async def _delete(self, roll_id: str) -> Result[bool, TaggedError]:
         deleted = await self.raffle.delete_roll(roll_id)

@@ -15,7 +15,6 @@ from typing import ClassVar, Literal
 from pydantic import BaseModel, Field
 
 from ..components.song_queue import SongQueue
-from ..runtime.http import NetworkError
 from ..runtime.result import Err, Ok, Result, TaggedError
 from ..songs.models import NewRequest
 from ..songs.policy import SongPolicy, check_track
@@ -25,6 +24,7 @@ from ..spotify.models import TrackInfo
 from ..twitch.helix import HelixClient
 from .context import WorkflowContext
 from .model import StepFailed
+from .twitch_effects import say, set_redemption_status
 
 MAX_REPLY = 500
 
@@ -172,20 +172,10 @@ class SongRequestWorkflow:
         return refunded
 
     async def _set_status(self, p: SongParams, status: str) -> Result[bool, TaggedError]:
-        helix = self.helix()
-        if helix is None:
-            return Err(NetworkError("Twitch", "not connected"))
-        if not p.reward_id or not p.redemption_id:
-            return Err(StepFailed("redemption", "no redemption to update"))
-        done = await helix.set_redemption_status(p.broadcaster_id, p.reward_id, p.redemption_id, status)
-        return Ok(True) if isinstance(done, Ok) else done
+        return await set_redemption_status(self.helix, p.broadcaster_id, p.reward_id, p.redemption_id, status)
 
     async def _say(self, p: SongParams, line: str) -> Result[str, TaggedError]:
-        helix = self.helix()
-        if helix is None:
-            return Err(NetworkError("Twitch", "not connected"))
-        sent = await helix.send_chat(p.broadcaster_id, p.broadcaster_id, line)
-        return Ok(sent.value.message_id) if isinstance(sent, Ok) else sent
+        return await say(self.helix, p.broadcaster_id, line)
 
 
 def _title(track: TrackInfo) -> str:
