@@ -80,6 +80,7 @@ class AccountsScreen(Screen[None]):
         Binding("l", "login", "Log in", id="accounts.login"),
         Binding("o", "logout", "Log out", id="accounts.logout"),
         Binding("r", "refresh_token", "Refresh now", id="accounts.refresh"),
+        Binding("w", "setup_rewards", "Set up rewards", id="accounts.rewards"),
     ]
     DEFAULT_CSS = """
     AccountsScreen DataTable { height: auto; max-height: 8; margin: 1 2; }
@@ -154,6 +155,28 @@ class AccountsScreen(Screen[None]):
             self.notify(result.unwrap_err().message(), severity="warning")
         else:
             self.notify(f"{token.provider.name} token refreshed")
+
+    def action_setup_rewards(self) -> None:
+        """Create (or adopt) the raffle and song-request rewards on Twitch, after a confirmation."""
+
+        def decided(yes: bool | None) -> None:
+            if yes:
+                self._setup_rewards()
+
+        question = (
+            "Create the keyboard-raffle and song-request channel-point rewards on Twitch (or adopt the ones this "
+            "console made before)?"
+        )
+        self.app.push_screen(Confirm(question), decided)
+
+    @work(exclusive=True, group="rewards-setup", exit_on_error=False)
+    async def _setup_rewards(self) -> None:
+        made = await self.engine.setup_rewards()
+        if made.is_err():
+            self.notify(f"Rewards not set up: {made.unwrap_err().message()}", severity="warning", timeout=10)
+            return
+        titles = ", ".join(f"{r.title} ({r.cost:,} points)" for r in made.unwrap())
+        self.notify(f"Rewards ready: {titles}.")
 
     def action_logout(self) -> None:
         """Log out of the selected account, after a confirmation."""
