@@ -18,10 +18,14 @@ from textual.worker import Worker, WorkerState
 from ..components.tokens import AuthStatus
 from ..launcher import Launcher
 from ..runtime.resources import assets_root
+from ..songs.actions import SongActions
 from .event_log import EventLog
 from .messages import FeedItem, RaffleRolled, StreamChanged, to_message
 from .raffle_panel import RafflePanel
 from .raffle_screen import ManualRollRequested, PostLeaderboardRequested, RaffleOpenRequested, RaffleScreen
+from .songs_actions_mixin import SongActionsMixin
+from .songs_panel import SongsPanel
+from .songs_screen import SongsScreen
 from .status_bar import StatusBar, accounts_summary
 
 log = logging.getLogger("streamdeck_tui.ui")
@@ -33,6 +37,15 @@ RAFFLE_COMMANDS: Final = (
     ("Raffle: test roll", "Show a draw that is never recorded or announced", "test_roll"),
     ("Raffle: prize sent", "Toggle the selected winner's prize-sent mark", "toggle_prize"),
 )
+SONG_COMMANDS: Final = (
+    ("Songs: open or close requests", "Enable or pause song requests and their reward (asks first)", "toggle_open"),
+    ("Songs: skip", "Skip the current track in Spotify (asks first)", "skip"),
+    ("Songs: pause or resume", "Pause Spotify, or resume it and a paused queue", "toggle_playback"),
+    ("Songs: history", "Played requests, filtered by viewer and time range", "history"),
+    ("Songs: remove request", "Take the selected request out and refund it (asks first)", "remove"),
+    ("Songs: play next", "Put the selected request first in line", "play_next"),
+    ("Songs: ban requester", "Ban the selected request's viewer and refund their requests (asks first)", "ban"),
+)
 
 
 class Slot(Static):
@@ -43,7 +56,7 @@ class Slot(Static):
         self.border_title = title
 
 
-class StreamdeckApp(App[int]):
+class StreamdeckApp(SongActionsMixin, App[int]):
     """Renders what the engine tells it and calls component methods; nothing else."""
 
     TITLE = "streamdeck-tui"
@@ -55,6 +68,7 @@ class StreamdeckApp(App[int]):
         Binding("d", "dead_letters", "Dead letters", id="dead_letters"),
         Binding("w", "workflows", "Workflows", id="workflows"),
         Binding("r", "raffle", "Raffle", id="raffle"),
+        Binding("s", "songs", "Songs", id="songs"),
     ]
 
     def __init__(self, launcher: Launcher) -> None:
@@ -96,8 +110,12 @@ class StreamdeckApp(App[int]):
             return
         engine = result.unwrap()
         engine.hub.subscribe(self._from_hub)
+        dashboard = self.screen_stack[0].query_one("#dashboard", Grid)
+        if engine.songs is not None:
+            # The placeholder goes first: the panel takes its id, and the grid's first cell.
+            await dashboard.query_one("#songs").remove()
+            await dashboard.mount(SongsPanel(engine.songs, engine.clock), before=0)
         if engine.raffle is not None and engine.raffle_actions is not None:
-            dashboard = self.screen_stack[0].query_one("#dashboard", Grid)
             panel = RafflePanel(engine.raffle, raffle_open=await engine.raffle_actions.is_open())
             await dashboard.query_one("#raffle").remove()
             await dashboard.mount(panel, after=dashboard.query_one("#songs"))
@@ -226,14 +244,43 @@ class StreamdeckApp(App[int]):
         if then is not None:
             self.call_after_refresh(screen.run_action, then)
 
-    def get_system_commands(self, screen: Screen[Any]) -> Iterable[SystemCommand]:
-        """The palette offers every raffle action, from any screen."""
-        yield from super().get_system_commands(screen)
-        if self.launcher.engine is None or self.launcher.engine.raffle is None:
+    def action_songs(self, then: str | None = None) -> None:
+        """Open the Songs screen (and run one of its actions, for the command palette)."""
+        engine = self.launcher.engine
+        if engine is None or engine.songs is None:
+            self.notify("Still starting; try again in a moment.")
             return
-        yield SystemCommand("Raffle", "Leaderboards, winners and raffle controls (r)", self.action_raffle)
-        for title, help_text, action in RAFFLE_COMMANDS:
-            yield SystemCommand(title, help_text, partial(self.action_raffle, action))
+        screen = self.screen if isinstance(self.screen, SongsScreen) else None
+        if screen is None:
+            screen = SongsScreen(engine.songs, engine.clock, stream=engine.stream)
+            self.push_screen(screen)
+        if then is not None:
+            # After the first read: the actions name the selected request and the current track.
+            self.call_after_refresh(self._songs_then, screen, then)
+
+    async def _songs_then(self, screen: SongsScreen, then: str) -> None:
+        await screen.refresh_from_store()
+        await screen.run_action(then)
+
+    def song_actions(self) -> SongActions | None:
+        """The engine's song actions (the Songs screen's messages are performed through them)."""
+        engine = self.launcher.engine
+        return engine.song_actions if engine is not None else None
+
+    def get_system_commands(self, screen: Screen[Any]) -> Iterable[SystemCommand]:
+        """The palette offers every raffle and song action, from any screen."""
+        yield from super().get_system_commands(screen)
+        engine = self.launcher.engine
+        if engine is None:
+            return
+        if engine.raffle is not None:
+            yield SystemCommand("Raffle", "Leaderboards, winners and raffle controls (r)", self.action_raffle)
+            for title, help_text, action in RAFFLE_COMMANDS:
+                yield SystemCommand(title, help_text, partial(self.action_raffle, action))
+        if engine.songs is not None:
+            yield SystemCommand("Songs", "The request queue and its controls (s)", self.action_songs)
+            for title, help_text, action in SONG_COMMANDS:
+                yield SystemCommand(title, help_text, partial(self.action_songs, action))
 
     def _raffle_panels(self) -> list[RafflePanel]:
         return list(self.screen_stack[0].query(RafflePanel))
