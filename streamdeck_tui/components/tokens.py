@@ -294,10 +294,11 @@ class ProviderToken(Component):
                 return Err(TokenUnavailable(self.provider.name, "log in again (the authorization was revoked)"))
             row = await self._meta(tx)
             retries = int(row["retry_count"])
+            # 60, 120, 240 s, then every 10 minutes until one works (a success resets the count).
             if is_transient(error) and retries < len(SHORT_RETRIES_S):
                 delay_s, retries = SHORT_RETRIES_S[retries], retries + 1
             else:
-                delay_s, retries = FALLBACK_RETRY_S, 0
+                delay_s, retries = FALLBACK_RETRY_S, len(SHORT_RETRIES_S)
             await tx.execute(
                 "UPDATE token_meta SET retry_count = ?, last_error = ?, updated_ms = ? WHERE id = 1",
                 (retries, error.message()[:300], self.clock.now_ms()),

@@ -180,11 +180,11 @@ async def test_transient_failures_retry_at_60_120_240_then_every_10_minutes(tmp_
             due = await acc.timer("refresh")
             assert due is not None
             waits.append((due - acc.clock.now_ms()) // 1000)
-        assert waits == [60, 120, 240, FALLBACK_RETRY_S, 60]
+        assert waits == [60, 120, 240, FALLBACK_RETRY_S, FALLBACK_RETRY_S]
         assert (await acc.token.account()).status is AuthStatus.AUTHORIZED
         # The fault is spent: the scheduled retry now succeeds.
         before = acc.refreshes()
-        acc.clock.advance(60)
+        acc.clock.advance(FALLBACK_RETRY_S)
         await wait_for(lambda: acc.refreshes() == before + 1)
         await wait_for(lambda: _status_error_cleared(acc))
 

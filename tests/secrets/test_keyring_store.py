@@ -1,7 +1,7 @@
 """The secret stores: an in-memory one for the demo, and the real OS keyring, never plaintext.
 
 The keyring round trip runs against the machine's real Secret Service. Without one it skips with the
-reason, unless CI requires it (`CI=true` and `STREAMDECK_REQUIRE_KEYRING=1`); run it with
+reason, unless CI requires it (`STREAMDECK_REQUIRE_KEYRING=1`, as `.ci/run` sets); run it with
 `scripts/with-keyring pytest tests/secrets` to get a throwaway, unlocked gnome-keyring.
 """
 
@@ -33,7 +33,7 @@ from streamdeck_tui.secrets import (
 )
 
 # Read at import: the autouse `_isolated_env` fixture removes every STREAMDECK_* variable before a test runs.
-REQUIRE_KEYRING = os.environ.get("CI") == "true" and os.environ.get("STREAMDECK_REQUIRE_KEYRING") == "1"
+REQUIRE_KEYRING = os.environ.get("STREAMDECK_REQUIRE_KEYRING") == "1"
 
 VALUE = "tok-" + uuid.uuid4().hex  # long enough for the redaction registry
 SHORT = "pw9"  # too short for the registry: the store must hide it by itself
