@@ -61,11 +61,28 @@ async def test_killed_mid_run_then_restarted_loses_nothing_and_pushes_nothing_tw
             reward = next(r for r in sim.rewards.rewards.values() if r.title == "Song request")
             tracks = [t for t in sim.catalogue.all() if t.is_playable and not t.explicit and t.duration_ms < 300_000]
             wanted = [t.id for t in tracks[:REQUESTS]]
-            redemptions = []
+            too_long = next(t for t in sim.catalogue.all() if t.is_playable and t.duration_ms > 7 * 60_000)
+            gone = next(t for t in sim.catalogue.all() if not t.is_playable)
+            # The run mixes in requests that must be refused: each is refunded once, whatever the kill interrupts.
+            refused_inputs = [
+                "https://www.youtube.com/watch?v=dQw4w9WgXcQ",
+                "https://open.spotify.com/playlist/37i9dQZF1DXcBWIGoYBM5M",
+                "spotify:track:abc123",
+                f"spotify:track:{too_long.id}",
+                f"https://open.spotify.com/track/{gone.id}",
+                f"spotify:track:{wanted[0]}",  # a duplicate of the first request, still waiting or just pushed
+            ]
+            redemptions, refused = [], []
             for n, track_id in enumerate(wanted):
                 body = {"reward_id": reward.id, "user": f"viewer_{n % 7}", "user_input": f"spotify:track:{track_id}"}
                 made = (await http.post(f"{control}/redemptions", json=body)).json()
                 redemptions.append(made["redemption"]["id"])
+                if n % 3 == 0:
+                    body = {"reward_id": reward.id, "user": f"oops_{n}", "user_input": refused_inputs.pop(0)}
+                    made = (await http.post(f"{control}/redemptions", json=body)).json()
+                    refused.append((f"oops_{n}", made["redemption"]["id"]))
+            assert not refused_inputs and len(refused) == 6
+            total = REQUESTS + len(refused)
 
             inbox, queue_db = data / "eventsub_inbox.sqlite3", data / "song_queue.sqlite3"
 
@@ -73,7 +90,7 @@ async def test_killed_mid_run_then_restarted_loses_nothing_and_pushes_nothing_tw
                 # Every redemption is in the durable inbox, and the run is under way but not finished.
                 stored = count(inbox, "SELECT count(*) FROM inbox WHERE type LIKE '%redemption.add'")
                 pushed = count(queue_db, "SELECT count(*) FROM requests WHERE pushed_ms IS NOT NULL")
-                return stored == REQUESTS and 1 <= pushed < REQUESTS // 2
+                return stored == total and 1 <= pushed < REQUESTS // 2
 
             await wait_for(mid_run, timeout=90)
         finally:
@@ -110,7 +127,16 @@ async def test_killed_mid_run_then_restarted_loses_nothing_and_pushes_nothing_tw
         pushes = Counter(a.track_id for a in sim.player.queue_adds)
         assert set(pushes) == set(wanted) and set(pushes.values()) == {1}, pushes
         updates = Counter((u.redemption_id, u.status) for u in sim.rewards.updates if u.reward_id == reward.id)
-        assert updates == Counter({(rid, "FULFILLED"): 1 for rid in redemptions})
+        expected = Counter({(rid, "FULFILLED"): 1 for rid in redemptions})
+        expected.update({(rid, "CANCELED"): 1 for _, rid in refused})
+        assert updates == expected
+        assert all(
+            sim.rewards.redemptions[rid].status != "UNFULFILLED" for rid in redemptions + [r for _, r in refused]
+        )
+        # Each refusal is told at most once; only a reply in flight at the kill may be missing (OUTCOME_UNKNOWN).
+        sorry = Counter(m.text.split(" ", 1)[0] for m in sim.channel.sent_by_app() if " Sorry, " in m.text)
+        replies = [sorry[f"@{user}"] for user, _ in refused]
+        assert max(replies) == 1 and replies.count(0) <= 1, sorry
         played = [p.track_id for p in sim.player.played if p.source == "queue"]
         assert played == [t for t in wanted if t in played]  # in the order they were redeemed
         assert len(played) >= REQUESTS - 1
