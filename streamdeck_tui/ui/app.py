@@ -36,6 +36,7 @@ RAFFLE_COMMANDS: Final = (
     ("Raffle: post leaderboard", "Preview the leaderboard line, then send it to chat (asks first)", "post_leaderboard"),
     ("Raffle: test roll", "Show a draw that is never recorded or announced", "test_roll"),
     ("Raffle: prize sent", "Toggle the selected winner's prize-sent mark", "toggle_prize"),
+    ("Raffle: prize note", "Edit the selected winner's prize note (e.g. a tracking number)", "edit_note"),
 )
 SONG_COMMANDS: Final = (
     ("Songs: open or close requests", "Enable or pause song requests and their reward (asks first)", "toggle_open"),
@@ -242,7 +243,12 @@ class StreamdeckApp(SongActionsMixin, App[int]):
             screen = RaffleScreen(engine.raffle, raffle_open=any(p.raffle_open for p in panels))
             self.push_screen(screen)
         if then is not None:
-            self.call_after_refresh(screen.run_action, then)
+            # After the first read: prize sent and the note act on the selected winner.
+            self.call_after_refresh(self._raffle_then, screen, then)
+
+    async def _raffle_then(self, screen: RaffleScreen, then: str) -> None:
+        await screen.refresh_from_store()
+        await screen.run_action(then)
 
     def action_songs(self, then: str | None = None) -> None:
         """Open the Songs screen (and run one of its actions, for the command palette)."""

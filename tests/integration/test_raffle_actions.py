@@ -9,6 +9,7 @@ import pytest
 
 from streamdeck_tui.components.keyboard_raffle import RaffleTotals
 from streamdeck_tui.workflows.model import RunStatus
+from tests.integration.test_raffle_commands import Seed, command, ready, seed
 from tests.support.sim import Rig, running_engine
 from tests.support.waiting import wait_for
 
@@ -84,10 +85,20 @@ async def test_bad_or_unknown_names_roll_nothing(tmp_path: Path) -> None:
 @pytest.mark.slow
 async def test_post_leaderboard_sends_the_same_line_as_the_chat_command(tmp_path: Path) -> None:
     async with running_engine(tmp_path) as rig:
-        await _ready(rig)
+        await ready(rig)
         actions = rig.engine.raffle_actions
         assert actions is not None
+        await seed(
+            rig,
+            [Seed("bronze_b", 1, (40,)), Seed("gold_g", 3), Seed("silver_s", 2, (5, 6)), Seed("no_luck", 0, (1,) * 9)],
+        )
+        expected = "Raffle wins: 1. @gold_g (3) 2. @silver_s (2) 3. @bronze_b (1)"
+
         posted = await actions.post_leaderboard()
         assert posted.is_ok(), posted
-        assert "Nobody has rolled" in posted.unwrap() or "roll" in posted.unwrap().lower()
-        assert posted.unwrap() in [m.text for m in rig.sim.channel.sent_by_app()]
+        assert posted.unwrap() == expected
+        [line] = rig.sim.channel.sent_by_app()
+        assert line.is_sent and line.text == expected
+
+        await command(rig, "no_luck", "!raffle")  # Twitch drops a repeat of the sender's previous line
+        assert await command(rig, "no_luck", "!leaderboard") == line.text

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 import sqlite3
 from collections import Counter
 from pathlib import Path
@@ -14,6 +15,27 @@ from tests.support.waiting import wait_for
 
 REDEMPTIONS = 200
 VIEWERS = 50
+# The two announcements (reference §4.6), read back into (name, roll, winning number, distance, new record).
+LOSS = re.compile(
+    r"@(?P<name>\w+) no keyboard this time 😢 The winning number was (?P<win>\d+), "
+    r"you rolled (?P<roll>\d+) \(distance: (?P<away>\d+)\)\.(?P<record> That's the closest anyone has ever "
+    r"come: only (?P<record_away>\d+) away, a new record!)?"
+)
+WIN = re.compile(
+    r"@(?P<name>\w+) 🎉 JACKPOT, THE KEYBOARD IS YOURS! 🎉 Your roll: (?P<roll>\d+) \| Winning number: (?P<win>\d+)"
+)
+Announced = tuple[str, int, int, int, bool]
+
+
+def _announced(text: str) -> Announced:
+    """One chat line as the roll it announces; a line that is neither a win nor a loss fails the test."""
+    if (won := WIN.fullmatch(text)) is not None:
+        return (won["name"], int(won["roll"]), int(won["win"]), 0, False)
+    lost = LOSS.fullmatch(text)
+    assert lost is not None, f"not a roll announcement: {text!r}"
+    if lost["record"]:
+        assert lost["record_away"] == lost["away"], text
+    return (lost["name"], int(lost["roll"]), int(lost["win"]), int(lost["away"]), bool(lost["record"]))
 
 
 async def _subscribed(rig: Rig) -> bool:
@@ -46,8 +68,18 @@ async def test_two_hundred_redemptions_give_two_hundred_rolls_each_fulfilled_onc
         assert set(per_redemption.values()) == {1}
         assert {u.status for u in updates} == {"FULFILLED"}
 
-        lines = [line.text for line in rig.sim.channel.sent_by_app() if "you rolled" in line.text or "won" in line.text]
-        assert len(lines) == REDEMPTIONS
+        # Every line the app sent is one roll's announcement, and every roll has exactly one, with its numbers.
+        sent = rig.sim.channel.sent_by_app()
+        assert all(line.is_sent for line in sent), [line.drop_reason for line in sent if not line.is_sent]
+        announced = Counter(_announced(line.text) for line in sent)
+        with sqlite3.connect(tmp_path / "data" / "keyboard_raffle.sqlite3") as conn:
+            rows = conn.execute(
+                "SELECT display_name, roll, winning_number, distance, is_new_record FROM rolls"
+            ).fetchall()
+        stored = Counter((name, roll, win, away, bool(record)) for name, roll, win, away, record in rows)
+        assert len(rows) == REDEMPTIONS
+        assert announced == stored
+        assert all(away == abs(roll - win) for _, roll, win, away, _ in announced)
 
         board = await raffle.leaderboard("rolls", 100)
         assert board.is_ok()
