@@ -12,7 +12,6 @@ from ..components.tokens import InvalidGrant, StoreFailed, TwitchToken
 from ..runtime.clock import Clock
 from ..runtime.http import DEFAULT_TIMEOUT, BadPayload, HttpError
 from ..runtime.result import Err, Ok, Result
-from ..runtime.secret import Secret
 from .models import DeviceCodeResponse
 from .oauth import DeviceLoginFailed, TwitchOAuth, device_login
 from .token_provider import grant_from
@@ -46,9 +45,11 @@ async def device_login_into(
         if isinstance(got, Err):
             return got
         grant = grant_from(got.value)
-        checked = await oauth.validate(Secret(got.value.access_token))
-        identity = None
-        if isinstance(checked, Ok) and checked.value.user_id and checked.value.login:
-            identity = Identity(checked.value.user_id, checked.value.login)
+        checked = await oauth.validate(grant.access)
+        if isinstance(checked, Err):
+            return checked
+        if not (checked.value.user_id and checked.value.login):
+            return Err(BadPayload("Twitch", "validate: the token names no user (login, user_id missing)"))
+        identity = Identity(checked.value.user_id, checked.value.login)
     stored = await token.set_tokens(grant, identity)
     return stored if isinstance(stored, Err) else Ok(identity)

@@ -3,8 +3,12 @@
 from __future__ import annotations
 
 from datetime import datetime
+from typing import Final
 
 from pydantic import BaseModel, ConfigDict, Field
+
+# Twitch user tokens live about four hours; beyond a year is a broken or hostile body (as in spotify/models.py).
+MAX_EXPIRES_IN_S: Final = 365 * 24 * 3600
 
 
 class _Model(BaseModel):
@@ -26,7 +30,8 @@ class TokenResponse(_Model):
 
     access_token: str = Field(min_length=1, repr=False)
     refresh_token: str = Field(min_length=1, repr=False)
-    expires_in: int = Field(gt=0)
+    # strict: a string "3600" or a boolean (true -> 1 s) is a provider bug we would rather see than coerce.
+    expires_in: int = Field(gt=0, le=MAX_EXPIRES_IN_S, strict=True)
     scope: list[str] = Field(default_factory=list)
     token_type: str = "bearer"
 
@@ -38,7 +43,7 @@ class ValidateResponse(_Model):
     login: str | None = None
     user_id: str | None = None
     scopes: list[str] | None = None
-    expires_in: int = Field(ge=0)
+    expires_in: int = Field(ge=0, le=MAX_EXPIRES_IN_S, strict=True)
 
 
 class User(_Model):

@@ -18,6 +18,14 @@ DEVICE_GRANT = "urn:ietf:params:oauth:grant-type:device_code"
 
 
 @dataclass(frozen=True, slots=True)
+class SlowDown:
+    """The server asked us to poll less often (RFC 8628 §3.5: add 5 s to the interval from now on)."""
+
+
+SLOW_DOWN_STEP_S = 5.0
+
+
+@dataclass(frozen=True, slots=True)
 class DeviceLoginFailed(TaggedError):
     """The device-code login ended without tokens."""
 
@@ -56,8 +64,8 @@ class TwitchOAuth:
 
     async def poll_device(
         self, device_code: Secret, scopes: Sequence[str]
-    ) -> Result[TokenResponse | None, HttpError | DeviceLoginFailed]:
-        """One poll: tokens, None while pending (or asked to slow down), or why it ended."""
+    ) -> Result[TokenResponse | SlowDown | None, HttpError | DeviceLoginFailed]:
+        """One poll: tokens, None while pending, SlowDown when asked to poll less often, or why it ended."""
         sent = await request(
             self.http,
             PROVIDER,
@@ -74,7 +82,9 @@ class TwitchOAuth:
             err = sent.error
             if isinstance(err, HttpStatusError) and err.status == 400:
                 text = f"{err.reason} {err.detail}".lower()
-                if "authorization_pending" in text or "slow_down" in text:
+                if "slow_down" in text:
+                    return Ok(SlowDown())
+                if "authorization_pending" in text:
                     return Ok(None)
                 if "expired" in text:
                     return Err(DeviceLoginFailed("expired"))
@@ -150,6 +160,8 @@ async def device_login(
                 interval = min(interval * 2, 30.0)
             else:
                 return polled
+        elif isinstance(polled.value, SlowDown):
+            interval += SLOW_DOWN_STEP_S
         elif polled.value is not None:
             return Ok(polled.value)
         on_wait((deadline_ms - clock.now_ms()) / 1000)

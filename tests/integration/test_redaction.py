@@ -4,6 +4,10 @@ from __future__ import annotations
 
 import logging
 from pathlib import Path
+from typing import Any
+
+from textual.color import Color
+from textual.widgets import Static
 
 from streamdeck_tui.launcher import Launcher
 from streamdeck_tui.logging_setup import configure_logging
@@ -41,6 +45,7 @@ async def test_tokens_appear_in_no_log_no_database_no_error_and_no_screen(tmp_pa
     log_file = configure_logging(tmp_path / "log", "debug")
     store = MemoryStore()
     errors: list[str] = []
+    failures: list[Err[Any]] = []
     async with running_engine(tmp_path, store=store) as rig:
         token = rig.engine.twitch_token
         assert token is not None
@@ -52,18 +57,38 @@ async def test_tokens_appear_in_no_log_no_database_no_error_and_no_screen(tmp_pa
         await rig.post("/faults/fail", {"endpoint": "POST /oauth2/token", "status": 500, "count": 1})
         failed = await token.refresh_now()
         assert isinstance(failed, Err)
-        errors.append(failed.error.message())
+        failures.append(failed)
+
+        # An exception carrying the live tokens, logged with its traceback, as a crash handler would.
+        live_access, live_refresh = (store.get(k).unwrap() for k in ("twitch.access_token", "twitch.refresh_token"))
+        assert live_access is not None and live_refresh is not None
+        try:
+            raise RuntimeError(f"upstream said {live_access.reveal()} / {live_refresh.reveal()} is bad")
+        except RuntimeError:
+            logging.getLogger("streamdeck_tui.test").exception("unexpected failure while refreshing")
+        logging.getLogger("streamdeck_tui.test").error("with exc_info", exc_info=ValueError(live_refresh.reveal()))
+
         await rig.post("/twitch/tokens/revoke", {})
         revoked = await token.refresh_now()
         assert isinstance(revoked, Err)
-        errors.append(revoked.error.message())
+        failures.append(revoked)
+        again = await token.access_token()  # fails fast now
+        assert isinstance(again, Err)
+        failures.append(again)
+        for failure in failures:
+            errors += [failure.error.message(), str(failure.error), repr(failure.error), str(failure), repr(failure)]
         errors.append(str((await token.account()).last_error))
         logging.getLogger("streamdeck_tui.test").info("state after failures: %r", await token.account())
 
         app = StreamdeckApp(RunningLauncher(rig.engine))
         async with app.run_test(size=(160, 48)) as pilot:
             await app.workers.wait_for_complete()
+            banner_text = "Twitch needs you to log in again: press a"
+            await wait_for(lambda: banner_text in app.export_screenshot().replace("&#160;", " "))
             main_screen = app.export_screenshot().replace("&#160;", " ")
+            banner = app.query_one("#banner", Static)
+            assert banner.display
+            assert banner.styles.background == Color.parse(app.get_css_variables()["error"]), "the red banner"
             await pilot.press("a")
             await wait_for(lambda: isinstance(app.screen, AccountsScreen))
             await app.workers.wait_for_complete()
@@ -75,6 +100,8 @@ async def test_tokens_appear_in_no_log_no_database_no_error_and_no_screen(tmp_pa
         handler.flush()
     logs = "".join(p.read_text(errors="replace") for p in log_file.parent.iterdir())
     assert "refreshed" in logs  # the log did record the refreshes
+    assert "Traceback (most recent call last)" in logs and "RuntimeError: upstream said" in logs
+    assert "ValueError: " in logs
     databases = b"".join(p.read_bytes() for p in (tmp_path / "data").iterdir() if p.is_file())
     for value in known:
         assert value not in logs
