@@ -34,10 +34,12 @@ class _Registry:
 _registry = _Registry()
 
 # Shapes that carry credentials even when the value was never wrapped (a provider's raw JSON, a URL).
+# Compound names may carry a prefix (`spotify_access_token=`); the bare words start at a word boundary, so a
+# logger name such as `streamdeck_tui.twitch_token:` or an `error_code:` is left alone.
 _PATTERNS: Final = (
     re.compile(
-        r"(?i)(\"?(?:access_token|refresh_token|id_token|client_secret|code_verifier|device_code|code|"
-        r"password|token)\"?\s*[:=]\s*\"?)([^\"&\s,}]+)"
+        r"(?i)(\"?(?:\w*(?:access_token|refresh_token|id_token|client_secret|code_verifier|device_code)|"
+        r"\b(?:code|password|token))\"?\s*[:=]\s*\"?)([^\"&\s,}]+)"
     ),
     re.compile(r"(?i)(bearer\s+|oauth\s+)([A-Za-z0-9._~+/=-]+)"),
     re.compile(r"(?i)(authorization\s*[:=]\s*)(\S+(?:\s+\S+)?)"),

@@ -116,3 +116,18 @@ def test_headless_starts_and_stops_on_sigterm(tmp_path: Path) -> None:
             break
     proc.send_signal(signal.SIGTERM)
     assert proc.wait(timeout=20) == 0
+
+
+def test_a_closed_pipe_ends_quietly(tmp_path: Path) -> None:
+    """`streamdeck-tui doctor | head -0`: no error message, the shell's status for SIGPIPE."""
+    child = subprocess.Popen(
+        [sys.executable, "-m", "streamdeck_tui", "--data-dir", str(tmp_path / "data"), "doctor"],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+    assert child.stdout is not None and child.stderr is not None
+    child.stdout.close()
+    err = child.stderr.read()
+    assert child.wait(timeout=60) == 141
+    assert err == ""

@@ -36,6 +36,13 @@ def test_redact_removes_live_secrets_and_credential_shapes() -> None:
     assert "refreshing with" in out
 
 
+def test_redact_keeps_names_that_only_end_in_token() -> None:
+    line = "INFO streamdeck_tui.twitch_token: starting; error_code: 400; token=rawTok42 code: rawCode43"
+    out = redact(line + " spotify_access_token=rawTok44")
+    assert out.startswith("INFO streamdeck_tui.twitch_token: starting; error_code: 400; ")
+    assert not any(raw in out for raw in ("rawTok42", "rawCode43", "rawTok44"))
+
+
 def test_log_file_never_contains_a_secret_even_in_a_traceback(tmp_path: Path) -> None:
     path = configure_logging(tmp_path / "log", "debug")
     token = Secret("tok_live_8f7e6d5c4b3a")
