@@ -21,7 +21,6 @@ MAX_NOTE_LEN: Final = 200
 MAX_LEADERBOARD: Final = 100
 MAX_RECENT: Final = 500
 ROLL_EVENT: Final = "raffle_roll"
-ROLL_DELETED_EVENT: Final = "raffle_roll_deleted"
 
 _ORDER: Final[dict[str, str]] = {
     "rolls": "total_rolls DESC, total_wins DESC, last_rolled_ms DESC, user_id",
@@ -80,6 +79,18 @@ class NoRolls(TaggedError):
     def message(self) -> str:
         """Say who has no rolls."""
         return f"{self.user} has not rolled yet"
+
+
+@dataclass(frozen=True, slots=True)
+class UnknownRoll(TaggedError):
+    """No roll with this id is stored."""
+
+    tag = "UnknownRoll"
+    roll_id: str
+
+    def message(self) -> str:
+        """Name the roll."""
+        return f"no roll {self.roll_id} is recorded"
 
 
 @dataclass(frozen=True, slots=True)
@@ -254,15 +265,8 @@ class KeyboardRaffle(Component):
 
     name = "keyboard_raffle"
 
-    def _event(self, event_type: str, roll: RecordedRoll, occurred_ms: int) -> DomainEvent:
-        # One event per (type, roll id): a retried transaction publishes the same event, deduplicated. A roll
-        # id re-recorded after its deletion is not announced again; sagas never reuse a refunded redemption.
-        return DomainEvent(
-            deterministic_event_id(event_type, roll.id), event_type, self.name, occurred_ms, roll_payload(roll)
-        )
-
     async def record_roll(self, inp: RollInput) -> Result[RecordedRoll, RaffleError]:
-        """Store a roll and publish `raffle_roll` in the same transaction; a replay changes nothing."""
+        """Store a roll; a replay changes nothing. Its `raffle_roll` event waits for `publish_roll`."""
         valid = validate_roll(inp)
         if isinstance(valid, Err):
             return valid
@@ -288,7 +292,27 @@ class KeyboardRaffle(Component):
                     "INSERT INTO raffle_winners (roll_id, prize_sent, note, updated_ms) VALUES (?, 0, '', ?)",
                     (roll.id, now),
                 )
-            await tx.publish(self._event(ROLL_EVENT, roll, roll.rolled_ms))
+            return Ok(roll)
+
+        return await self.transact(work)
+
+    async def publish_roll(self, roll_id: str) -> Result[RecordedRoll, InvalidRoll | UnknownRoll]:
+        """Publish the stored roll's `raffle_roll` event (once: its id is derived from the roll id).
+
+        The raffle workflow calls this after the redemption was fulfilled, as the original did: a roll that is
+        refunded instead (deleted before fulfilment) is never announced to achievements, the console or overlays.
+        """
+        problem = _check_text("id", roll_id, MAX_ID_LEN)
+        if problem is not None:
+            return Err(problem)
+
+        async def work(tx: TxContext) -> Result[RecordedRoll, InvalidRoll | UnknownRoll]:
+            row = await tx.fetch_one("SELECT * FROM rolls WHERE id = ?", (roll_id,))
+            if row is None:
+                return Err(UnknownRoll(roll_id))
+            roll = _roll(row)
+            event_id = deterministic_event_id(ROLL_EVENT, roll.id)
+            await tx.publish(DomainEvent(event_id, ROLL_EVENT, self.name, roll.rolled_ms, roll_payload(roll)))
             return Ok(roll)
 
         return await self.transact(work)
@@ -303,13 +327,9 @@ class KeyboardRaffle(Component):
             row = await tx.fetch_one("SELECT * FROM rolls WHERE id = ?", (roll_id,))
             if row is None:
                 return Ok(False)
-            roll = _roll(row)
-            # The winners row goes with it (ON DELETE CASCADE).
+            # The winners row goes with it (ON DELETE CASCADE). Nothing is published: only a roll that was
+            # never fulfilled is deleted (the workflow's undo), and such a roll was never published either.
             await tx.execute("DELETE FROM rolls WHERE id = ?", (roll_id,))
-            # The `raffle_roll` event may already have been delivered, and an outbox cannot take it back.
-            # Instead the deletion is a fact of its own: subscribers that counted the roll (achievements,
-            # the console's feed, overlays) can compensate, and the others ignore the type.
-            await tx.publish(self._event(ROLL_DELETED_EVENT, roll, self.clock.now_ms()))
             return Ok(True)
 
         return await self.transact(work)

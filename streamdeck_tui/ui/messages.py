@@ -28,7 +28,7 @@ class StreamChanged(Message):
 
 
 class RaffleRolled(Message):
-    """A roll was recorded (`raffle_roll`); the panel re-reads the store and celebrates a win."""
+    """A roll stands (`raffle_roll`, published once it was fulfilled); the panel re-reads and celebrates a win."""
 
     def __init__(self, event: DomainEvent) -> None:
         super().__init__()

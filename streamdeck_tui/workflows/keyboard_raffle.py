@@ -111,6 +111,16 @@ class KeyboardRaffleWorkflow:
                 return fulfilled
         await ctx.commit()
 
+        async def publish() -> Result[bool, TaggedError]:
+            published = await self.raffle.publish_roll(p.roll_id)
+            return Ok(True) if isinstance(published, Ok) else published
+
+        # After fulfilment, and before the chat line, as the original: achievements count only rolls that stand.
+        # The event id comes from the roll id, so a retry or a replay publishes nothing twice.
+        published = await ctx.step("publish-event", publish, result=bool, attempts=5)
+        if isinstance(published, Err):
+            return published
+
         async def announce() -> Result[str, TaggedError]:
             line = roll_message(p.display_name, numbers.roll, numbers.winning_number, recorded.value.is_new_record)
             return await say(self.helix, p.broadcaster_id, line)

@@ -25,6 +25,7 @@ from streamdeck_tui.components.keyboard_raffle import (
     RecordedRoll,
     RollConflict,
     RollInput,
+    UnknownRoll,
 )
 from streamdeck_tui.runtime import ComponentContext, Err, FakeClock, Ok, deterministic_event_id
 from streamdeck_tui.runtime.resources import migrations_root
@@ -79,12 +80,15 @@ async def test_distance_zero_is_a_winner_and_never_a_record(raffle: KeyboardRaff
     assert await raffle.totals() == RaffleTotals(rolls=1, wins=1, players=1, prizes_pending=1)
 
 
-async def test_the_event_is_published_with_the_roll_exactly_once_even_after_replays(
+async def test_the_event_is_published_only_when_asked_and_exactly_once_even_after_replays(
     raffle: KeyboardRaffle,
 ) -> None:
     first = await record(raffle, "r1", roll=100, win=150, at=7_000)
     for _ in range(3):
         assert await raffle.record_roll(inp("r1", roll=100, win=150, at=7_000)) == Ok(first)
+    assert outbox(raffle) == []  # recorded, not yet fulfilled: nothing announced
+    for _ in range(3):
+        assert await raffle.publish_roll("r1") == Ok(first)
     [event] = outbox(raffle)
     assert event["event_id"] == deterministic_event_id("raffle_roll", "r1")
     assert event["type"] == "raffle_roll"
@@ -108,7 +112,7 @@ async def test_concurrent_calls_with_one_id_store_one_roll(raffle: KeyboardRaffl
     mixed = await asyncio.gather(*(raffle.record_roll(inp("r2", roll=r)) for r in (1, 2, 3)))
     assert sum(isinstance(r, Ok) for r in mixed) == 1
     assert all(isinstance(r, Err) and isinstance(r.error, RollConflict) for r in mixed if isinstance(r, Err))
-    assert len(outbox(raffle)) == 2
+    assert len(await raffle.recent_rolls()) == 2
 
 
 async def test_a_replay_returns_the_original_record_flag(raffle: KeyboardRaffle) -> None:
@@ -137,7 +141,8 @@ async def test_a_replay_with_different_numbers_is_a_conflict_and_overwrites_noth
         RollConflict("r1", fields)
     )
     assert await raffle.recent_rolls() == [original]
-    assert len(outbox(raffle)) == 1
+    assert await raffle.publish_roll("r1") == Ok(original)  # what is announced is the original, too
+    assert json.loads(outbox(raffle)[0]["payload"])["roll"] == 100
 
 
 @pytest.mark.parametrize(
@@ -177,7 +182,14 @@ async def test_derived_values_are_computed_by_the_store(raffle: KeyboardRaffle) 
 async def test_a_manual_roll_is_recorded_and_published_the_same_way(raffle: KeyboardRaffle) -> None:
     rolled = await record(raffle, "m1", roll=3, win=3, source="manual")
     assert (rolled.source, rolled.is_winner) == ("manual", True)
+    assert await raffle.publish_roll("m1") == Ok(rolled)
     assert [e["type"] for e in outbox(raffle)] == ["raffle_roll"]
+
+
+async def test_publishing_a_missing_or_malformed_roll_is_an_error(raffle: KeyboardRaffle) -> None:
+    assert await raffle.publish_roll("nope") == Err(UnknownRoll("nope"))
+    assert await raffle.publish_roll("") == Err(InvalidRoll("id", "must be a non-empty string"))
+    assert outbox(raffle) == []
 
 
 async def test_multiple_rolls_per_user(raffle: KeyboardRaffle) -> None:
@@ -209,16 +221,14 @@ async def test_only_strictly_better_misses_are_records(raffle: KeyboardRaffle) -
 # -- deleting ---------------------------------------------------------------------------------------------
 
 
-async def test_delete_removes_the_roll_its_prize_row_and_publishes_the_deletion(raffle: KeyboardRaffle) -> None:
+async def test_delete_removes_the_roll_and_its_prize_row_and_publishes_nothing(raffle: KeyboardRaffle) -> None:
     await record(raffle, "r1", roll=8, win=8)
     assert await raffle.delete_roll("r1") == Ok(True)
     assert await raffle.recent_rolls() == []
     assert await raffle.winners() == []
-    events = outbox(raffle)
-    # The roll's own event stays in the outbox (it may already be delivered); the deletion follows it.
-    assert [e["type"] for e in events] == ["raffle_roll", "raffle_roll_deleted"]
-    assert events[1]["event_id"] == deterministic_event_id("raffle_roll_deleted", "r1")
-    assert json.loads(events[1]["payload"])["isWinner"] is True
+    # Only an unfulfilled roll is deleted (the workflow's undo); it was never published, so nothing follows.
+    assert outbox(raffle) == []
+    assert await raffle.publish_roll("r1") == Err(UnknownRoll("r1"))
 
 
 async def test_deleting_a_missing_roll_is_idempotent(raffle: KeyboardRaffle) -> None:
@@ -226,7 +236,7 @@ async def test_deleting_a_missing_roll_is_idempotent(raffle: KeyboardRaffle) -> 
     await record(raffle, "r1")
     assert await raffle.delete_roll("r1") == Ok(True)
     assert await raffle.delete_roll("r1") == Ok(False)
-    assert [e["type"] for e in outbox(raffle)] == ["raffle_roll", "raffle_roll_deleted"]
+    assert outbox(raffle) == []
     assert await raffle.delete_roll("") == Err(InvalidRoll("id", "must be a non-empty string"))
 
 

@@ -148,7 +148,7 @@ async def test_panel_shows_record_totals_and_a_bounded_feed(raffle: KeyboardRaff
 
 
 async def test_celebration_shows_then_hides_itself(raffle: KeyboardRaffle) -> None:
-    app = RaffleApp(raffle, celebration_s=0.2)
+    app = RaffleApp(raffle, celebration_s=1.5)
     async with app.run_test(size=SIZE) as pilot:
         panel = app.query_one(RafflePanel)
         assert not panel.celebrating

@@ -1,5 +1,6 @@
-"""A raffle roll whose fulfilment fails: a permanent failure deletes the roll, then refunds, and says nothing in
-chat; a retryable one is retried and the roll stands, fulfilled and announced once. Against the simulator."""
+"""A raffle roll whose fulfilment fails: a permanent failure deletes the roll, then refunds, and announces nothing
+(no event, no chat line); a retryable one is retried and the roll stands, fulfilled, published and announced once.
+Against the simulator."""
 
 from __future__ import annotations
 
@@ -10,7 +11,7 @@ from typing import Any
 
 import pytest
 
-from streamdeck_tui.components.keyboard_raffle import ROLL_DELETED_EVENT, ROLL_EVENT
+from streamdeck_tui.components.keyboard_raffle import ROLL_EVENT
 from streamdeck_tui.runtime.events import DomainEvent
 from streamdeck_tui.workflows.model import RunStatus
 from tests.support.sim import Rig, running_engine
@@ -45,7 +46,7 @@ def _watch(rig: Rig) -> list[Seen]:
     seen: list[Seen] = []
 
     def listener(item: object) -> None:
-        if isinstance(item, DomainEvent) and item.type in (ROLL_EVENT, ROLL_DELETED_EVENT):
+        if isinstance(item, DomainEvent) and item.type == ROLL_EVENT:
             roll_id = str(item.payload["sagaId"])
             redemption = rig.sim.rewards.redemptions.get(roll_id.removeprefix("redemption:"))
             seen.append(Seen(item.type, roll_id, "?" if redemption is None else redemption.status))
@@ -78,6 +79,11 @@ def _stored_rolls(tmp_path: Path) -> list[str]:
         return [row[0] for row in conn.execute("SELECT id FROM rolls")]
 
 
+def _published(tmp_path: Path) -> list[str]:
+    with sqlite3.connect(tmp_path / "data" / "keyboard_raffle.sqlite3") as conn:
+        return [row[0] for row in conn.execute("SELECT type FROM outbox ORDER BY seq")]
+
+
 def _roll_lines(rig: Rig) -> list[str]:
     return [m.text for m in rig.sim.channel.sent_by_app() if any(w in m.text for w in ROLL_WORDS)]
 
@@ -96,12 +102,8 @@ async def test_a_permanent_fulfil_failure_deletes_the_roll_then_refunds_and_says
         rid = await _redeem(rig, reward_id, "unlucky_viewer")
 
         assert await _finished(rig, f"raffle:{rid}") is RunStatus.FAILED
-        roll_id = f"redemption:{rid}"
-        # The roll was recorded, then deleted (a fact of its own), while the redemption was still unfulfilled.
-        assert seen == [
-            Seen(ROLL_EVENT, roll_id, "UNFULFILLED"),
-            Seen(ROLL_DELETED_EVENT, roll_id, "UNFULFILLED"),
-        ]
+        # The roll was recorded, then deleted; it was never fulfilled, so it was never published either.
+        assert _published(tmp_path) == [] and seen == []
         assert _stored_rolls(tmp_path) == []
         assert rig.engine.raffle is not None and (await rig.engine.raffle.totals()).rolls == 0
         # Refunded exactly once, after the delete; never fulfilled. The 400 was not retried: one fulfil, one refund.
@@ -127,7 +129,9 @@ async def test_a_retryable_fulfil_failure_is_retried_and_the_roll_stands(tmp_pat
 
         assert await _finished(rig, f"raffle:{rid}") is RunStatus.COMPLETED
         roll_id = f"redemption:{rid}"
-        assert seen == [Seen(ROLL_EVENT, roll_id, "UNFULFILLED")]
+        # Published once, and only after Twitch took the fulfilment.
+        await wait_for(lambda: seen == [Seen(ROLL_EVENT, roll_id, "FULFILLED")])
+        assert _published(tmp_path) == [ROLL_EVENT]
         assert _stored_rolls(tmp_path) == [roll_id]
         # Two 503s, then the third attempt went through: fulfilled once, never refunded.
         assert await _patch_calls(rig) == 3
