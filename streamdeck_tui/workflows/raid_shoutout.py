@@ -1,20 +1,35 @@
-"""The raid-shoutout workflow: thank the raider in chat, then a native shoutout, each exactly once."""
+"""The raid-shoutout workflow: thank the raider in chat, then a native shoutout within Twitch's limits."""
 
 from __future__ import annotations
 
+import dataclasses
+import logging
+import math
 from collections.abc import Callable
 from dataclasses import dataclass
-from typing import ClassVar, Final
+from typing import TYPE_CHECKING, ClassVar, Final
 
 from pydantic import BaseModel, Field
 
+from ..runtime.clock import iso_from_ms
 from ..runtime.http import HttpStatusError, NetworkError
 from ..runtime.result import Err, Ok, Result, TaggedError
 from ..twitch.helix import HelixClient
 from .context import WorkflowContext
 
+if TYPE_CHECKING:
+    from ..components.workflow_pool import WorkflowPool
+
 SHOUTOUT_EVERY_MS: Final = 2 * 60 * 1000
 SAME_TARGET_EVERY_MS: Final = 60 * 60 * 1000
+# Each wait for the 2-minute window is one attempt of the window step: a raid queued behind this many
+# others' shoutouts gives up (FAILED, with the reason) rather than wait for ever.
+WINDOW_WAITS: Final = 30
+THANKS_STEP: Final = "send-chat-thanks"
+WINDOW_STEP: Final = "shoutout-window"
+SHOUTOUT_STEP: Final = "create-native-shoutout"
+
+log = logging.getLogger("streamdeck_tui.workflows.raid")
 
 
 class RaidParams(BaseModel):
@@ -28,11 +43,55 @@ class RaidParams(BaseModel):
     viewers: int = Field(ge=0)
 
 
+class ShoutoutPlan(BaseModel):
+    """What the window step decided, journaled so a replay takes the same branch."""
+
+    send: bool
+    note: str = ""
+
+
 @dataclass(frozen=True, slots=True)
 class ChatDropped(TaggedError):
     """Twitch accepted the request but did not send the line."""
 
     tag = "ChatDropped"
+
+
+@dataclass(frozen=True, slots=True)
+class ShoutoutHistory:
+    """The latest shoutouts other raid runs sent, or may have sent, within the last hour."""
+
+    last_ms: int | None
+    last_to_target_ms: int | None
+
+    def global_wait_ms(self, now_ms: int) -> int:
+        """How long until the 2-minute window is over (0: now)."""
+        return 0 if self.last_ms is None else max(0, self.last_ms + SHOUTOUT_EVERY_MS - now_ms)
+
+    def wait_ms(self, now_ms: int) -> int:
+        """How long until Twitch would take a shoutout to this target (0: now)."""
+        target = 0 if self.last_to_target_ms is None else self.last_to_target_ms + SAME_TARGET_EVERY_MS - now_ms
+        return max(0, target, self.global_wait_ms(now_ms))
+
+
+async def shoutout_history(pool: WorkflowPool, target_id: str, run_id: str, now_ms: int) -> ShoutoutHistory:
+    """Read the shoutouts from the journal, so the limits survive a restart (no table of their own)."""
+    # A SUCCEEDED step is a shoutout Twitch took (its row is written after the 204, so the time is never
+    # early). UNKNOWN and STARTED steps may have gone out (a lost response, a crash mid-call): counting
+    # them costs at most one wait and never risks a 429. RETRYING and FAILED ones were refused.
+    async with pool.reading() as r:
+        row = await r.fetch_one(
+            "SELECT MAX(s.updated_ms) AS last_ms, "
+            "MAX(CASE WHEN json_extract(w.params, '$.raider_id') = ? THEN s.updated_ms END) AS target_ms "
+            "FROM workflow_steps s JOIN workflow_runs w ON w.id = s.run_id "
+            "WHERE w.type = ? AND s.name = ? AND s.run_id != ? "
+            "AND s.state IN ('SUCCEEDED', 'UNKNOWN', 'STARTED') AND s.updated_ms > ?",
+            (target_id, RaidShoutout.kind, SHOUTOUT_STEP, run_id, now_ms - SAME_TARGET_EVERY_MS),
+        )
+    if row is None:
+        return ShoutoutHistory(None, None)
+    last, target = row["last_ms"], row["target_ms"]
+    return ShoutoutHistory(None if last is None else int(last), None if target is None else int(target))
 
 
 def thanks_line(p: RaidParams) -> str:
@@ -41,26 +100,9 @@ def thanks_line(p: RaidParams) -> str:
     return f"Thank you @{p.raider_login} for the raid{party}! Go give them a follow: https://twitch.tv/{p.raider_login}"
 
 
-class ShoutoutLimits:
-    """When the last shoutouts went out, so the workflow waits instead of hitting Twitch's 429."""
-
-    def __init__(self) -> None:
-        self.last_ms: int | None = None
-        self.by_target: dict[str, int] = {}
-
-    def wait_ms(self, target: str, now_ms: int) -> int:
-        """How long until a shoutout to `target` is allowed (0: now)."""
-        waits = [0]
-        if self.last_ms is not None:
-            waits.append(self.last_ms + SHOUTOUT_EVERY_MS - now_ms)
-        if target in self.by_target:
-            waits.append(self.by_target[target] + SAME_TARGET_EVERY_MS - now_ms)
-        return max(waits)
-
-    def record(self, target: str, now_ms: int) -> None:
-        """A shoutout went out."""
-        self.last_ms = now_ms
-        self.by_target[target] = now_ms
+def _limit_wait(wait_ms: int, why: str) -> HttpStatusError:
+    # The engine's 429 path: RETRYING with a durable timer at Retry-After; whole seconds never wake early.
+    return HttpStatusError("Twitch", 429, "", why, retry_after_s=float(math.ceil(wait_ms / 1000)))
 
 
 class RaidShoutout:
@@ -69,12 +111,11 @@ class RaidShoutout:
     kind: ClassVar[str] = "raid_shoutout"
     params_model: ClassVar[type[BaseModel]] = RaidParams
 
-    def __init__(self, helix: Callable[[], HelixClient | None], limits: ShoutoutLimits | None = None) -> None:
+    def __init__(self, helix: Callable[[], HelixClient | None]) -> None:
         self.helix = helix
-        self.limits = limits or ShoutoutLimits()
 
     async def run(self, ctx: WorkflowContext, params: RaidParams) -> Result[None, TaggedError]:
-        """Thanks first, then the shoutout; both are effects that must never repeat."""
+        """Thanks at once; the shoutout when Twitch's limits allow it; both are effects that never repeat."""
 
         async def thank() -> Result[str, TaggedError]:
             helix = self.helix()
@@ -85,26 +126,58 @@ class RaidShoutout:
                 return sent
             return Ok(sent.value.message_id) if sent.value.is_sent else Err(ChatDropped())
 
-        thanked = await ctx.step("send-chat-thanks", thank, result=str, ambiguous=True, attempts=3, timeout_s=10)
+        thanked = await ctx.step(THANKS_STEP, thank, result=str, ambiguous=True, attempts=3, timeout_s=10)
         if isinstance(thanked, Err):
             return thanked
+
+        plan = await ctx.step(
+            WINDOW_STEP, lambda: self._window(ctx, params), result=ShoutoutPlan, attempts=WINDOW_WAITS
+        )
+        if isinstance(plan, Err):
+            return plan
+        if not plan.value.send:
+            log.info("raid %s: %s", params.message_id, plan.value.note)
+            return Ok(None)
 
         async def shoutout() -> Result[bool, TaggedError]:
             helix = self.helix()
             if helix is None:
                 return Err(NetworkError("Twitch", "not connected"))
             now = ctx.pool.clock.now_ms()
-            wait_ms = self.limits.wait_ms(params.raider_id, now)
-            if wait_ms > 0:
-                # Within Twitch's shoutout limits: come back when the window has passed.
-                return Err(HttpStatusError("Twitch", 429, "", "shoutout limit", retry_after_s=wait_ms / 1000))
+            # The window step already waited; this guards a replay after a crash that let another raid's
+            # shoutout go out in between.
+            history = await shoutout_history(ctx.pool, params.raider_id, ctx.run_id, now)
+            wait = history.wait_ms(now)
+            if wait > 0:
+                return Err(_limit_wait(wait, "another shoutout went out first"))
             sent = await helix.send_shoutout(params.broadcaster_id, params.raider_id)
             if isinstance(sent, Err):
+                error = sent.error
+                if isinstance(error, HttpStatusError) and error.status == 429:
+                    # A shoutout we did not send (the streamer's own /shoutout): Twitch's window is 2 min.
+                    after = max(error.retry_after_s or 0.0, SHOUTOUT_EVERY_MS / 1000)
+                    return Err(dataclasses.replace(error, retry_after_s=after))
                 return sent
-            self.limits.record(params.raider_id, now)
             return Ok(True)
 
-        shouted = await ctx.step(
-            "create-native-shoutout", shoutout, result=bool, ambiguous=True, attempts=6, timeout_s=10
-        )
+        shouted = await ctx.step(SHOUTOUT_STEP, shoutout, result=bool, ambiguous=True, attempts=3, timeout_s=10)
         return shouted if isinstance(shouted, Err) else Ok(None)
+
+    async def _window(self, ctx: WorkflowContext, params: RaidParams) -> Result[ShoutoutPlan, TaggedError]:
+        """Skip a raider shouted out within the hour; otherwise wait for the 2-minute window."""
+        now = ctx.pool.clock.now_ms()
+        history = await shoutout_history(ctx.pool, params.raider_id, ctx.run_id, now)
+        if history.last_to_target_ms is not None:
+            # Skipped, not delayed: the shoutout introduces the raider to this audience, which saw one for
+            # them within the hour; one that Twitch would allow only up to an hour after the raid would be
+            # detached from it (the raiders gone, maybe the stream too). The thank-you line still went out.
+            ago_min = (now - history.last_to_target_ms) // 60_000
+            note = (
+                f"shoutout skipped: {params.raider_login} had one {ago_min} min ago "
+                f"(Twitch allows one per channel per hour)"
+            )
+            return Ok(ShoutoutPlan(send=False, note=note))
+        wait = history.global_wait_ms(now)
+        if wait > 0:
+            return Err(_limit_wait(wait, f"waiting for Twitch's shoutout limit until {iso_from_ms(now + wait)}"))
+        return Ok(ShoutoutPlan(send=True))
