@@ -17,10 +17,13 @@ from ..songs.models import (
     SongRejected,
     SongRequest,
     SpotifyView,
+    StoredDataError,
     request_from_row,
     track_from_json,
     track_json,
+    tracks_from_json,
 )
+from ..songs.occurrences import Look
 from ..songs.policy import SongPolicy
 from ..songs.rules import rule_breach
 
@@ -172,7 +175,7 @@ class SongQueue(Component):
             p = await r.fetch_one("SELECT * FROM player WHERE id = 1")
             assert p is not None
             playing = await r.fetch_one("SELECT * FROM requests WHERE state = 'playing' ORDER BY started_ms DESC")
-        upcoming = tuple(t for t in (track_from_json(json.dumps(u)) for u in json.loads(p["upcoming"])) if t)
+        upcoming = tracks_from_json(p["upcoming"])
         return NowPlaying(
             track=track_from_json(p["track"]),
             is_playing=bool(p["is_playing"]),
@@ -357,14 +360,26 @@ class SongQueue(Component):
     async def apply_sync(self, view: SpotifyView) -> list[SongRequest]:
         """Reconcile requests with what Spotify shows; the requests whose state changed."""
         current = view.current.id if view.current is not None else None
-        upcoming_ids = {t.id for t in view.upcoming}
+        look = Look(current, [t.id for t in view.upcoming], view.synced_ms)
         changed: list[str] = []
         async with self.unit_of_work() as tx:
+            before = await tx.fetch_one("SELECT track, progress_ms, upcoming FROM player WHERE id = 1")
+            assert before is not None
+            try:
+                last = track_from_json(before["track"])
+                look.before = [t.id for t in tracks_from_json(before["upcoming"])]
+            except StoredDataError:
+                last = None  # a broken snapshot is replaced by this one
+            # An occurrence of the current track started since the last look: another track was on, or the same
+            # track is back near its start (its next occurrence began).
+            look.started = current is not None and (
+                last is None or last.id != current or view.progress_ms < int(before["progress_ms"])
+            )
             rows = await tx.fetch_all(
                 "SELECT * FROM requests WHERE state IN ('pushing', 'queued', 'playing') ORDER BY sort_key"
             )
             for req in (request_from_row(row) for row in rows):
-                if await self._reconcile(tx, req, current, upcoming_ids, view.synced_ms):
+                if await self._reconcile(tx, req, look):
                     changed.append(req.id)
             upcoming = json.dumps([t.model_dump() for t in view.upcoming[:MAX_UPCOMING_KEPT]])
             await tx.execute(
@@ -374,14 +389,18 @@ class SongQueue(Component):
             )
             return [r for r in [await self._get(tx, i) for i in changed] if r is not None]
 
-    async def _reconcile(
-        self, tx: TxContext, req: SongRequest, current: str | None, upcoming: set[str], now: int
-    ) -> bool:
-        here = req.track_id == current
-        queued_there = req.track_id in upcoming
-        row = await tx.fetch_one("SELECT seen_ms, pushed_ms, pushed_current FROM requests WHERE id = ?", (req.id,))
+    async def _reconcile(self, tx: TxContext, req: SongRequest, look: Look) -> bool:
+        current, now = look.current, look.now
+        # Attribution is by occurrence, not by track id: the same track may be on air or queued ahead of ours.
+        here = req.track_id == current and look.started
+        queued_there = req.track_id in look.upcoming
+        row = await tx.fetch_one(
+            "SELECT seen_ms, pushed_ms, pushed_current, ahead FROM requests WHERE id = ?", (req.id,)
+        )
         assert row is not None
         seen, pushed, pushed_current = row["seen_ms"], row["pushed_ms"], row["pushed_current"]
+        if here and seen is None and queued_there and req.track_id in look.before:
+            here = False  # the occurrence that started was queued before ours was pushed
         # Spotify plays its queue right after the current track: once the current track is no longer the one
         # we pushed behind, a push we never saw has already played or was skipped.
         moved_on = current != pushed_current
@@ -401,6 +420,10 @@ class SongQueue(Component):
                         (now, req.id),
                     )
                 return True
+            case RequestState.QUEUED if here and int(row["ahead"]) > 0:
+                # An earlier occurrence of the same track started; ours is still to come.
+                await tx.execute("UPDATE requests SET ahead = ahead - 1, seen_ms = ? WHERE id = ?", (now, req.id))
+                return False
             case RequestState.QUEUED if here:
                 await tx.execute(
                     "UPDATE requests SET state = 'playing', state_ms = ?, started_ms = ?, seen_ms = ? WHERE id = ?",
@@ -408,7 +431,8 @@ class SongQueue(Component):
                 )
                 return True
             case RequestState.QUEUED if queued_there:
-                await tx.execute("UPDATE requests SET seen_ms = ? WHERE id = ?", (now, req.id))
+                ahead = look.ahead_of_new(req.track_id) if seen is None else int(row["ahead"])
+                await tx.execute("UPDATE requests SET seen_ms = ?, ahead = ? WHERE id = ?", (now, ahead, req.id))
                 return False
             case RequestState.QUEUED:
                 # Seen before and gone now: skipped or removed in Spotify. Never seen: Spotify may lag, for a while.
@@ -416,7 +440,7 @@ class SongQueue(Component):
                     await self._set_state(tx, req.id, RequestState.DROPPED, now)
                     return True
                 return False
-            case RequestState.PLAYING if not here:
+            case RequestState.PLAYING if req.track_id != current or look.started:
                 await tx.execute(
                     "UPDATE requests SET state = 'played', state_ms = ?, finished_ms = ? WHERE id = ?",
                     (now, now, req.id),

@@ -6,7 +6,7 @@ import json
 import sqlite3
 from dataclasses import dataclass
 from enum import StrEnum
-from typing import Any, Literal
+from typing import Any, ClassVar, Literal
 
 from ..runtime.result import TaggedError
 from ..spotify.models import TrackInfo
@@ -85,8 +85,25 @@ class SongRequest:
         return f'"{self.track_name}" by {self.artist_line}'
 
 
+class StoredDataError(Exception):
+    """A stored row that does not parse (written by another version, or edited by hand): which one, and why."""
+
+    tag: ClassVar[str] = "SongQueueDataError"
+
+    def __init__(self, table: str, key: str, detail: str) -> None:
+        super().__init__(f"song queue: {table} row {key} cannot be read: {detail}")
+        self.table, self.key, self.detail = table, key, detail
+
+
 def request_from_row(row: sqlite3.Row) -> SongRequest:
-    """A `requests` row as a SongRequest."""
+    """A `requests` row as a SongRequest; StoredDataError when the row does not parse."""
+    try:
+        return _request_from_row(row)
+    except (ValueError, TypeError, KeyError) as exc:
+        raise StoredDataError("requests", str(row["id"]), str(exc).splitlines()[0]) from exc
+
+
+def _request_from_row(row: sqlite3.Row) -> SongRequest:
     return SongRequest(
         id=row["id"],
         track_id=row["track_id"],
@@ -190,5 +207,21 @@ def track_json(track: TrackInfo | None) -> str | None:
 
 
 def track_from_json(text: Any) -> TrackInfo | None:
-    """The player row's track back."""
-    return None if text is None else TrackInfo.model_validate_json(text)
+    """The player row's track back; StoredDataError when it does not parse."""
+    if text is None:
+        return None
+    try:
+        return TrackInfo.model_validate_json(text)
+    except ValueError as exc:
+        raise StoredDataError("player", "1", str(exc).splitlines()[0]) from exc
+
+
+def tracks_from_json(text: Any) -> tuple[TrackInfo, ...]:
+    """The player row's upcoming tracks back; StoredDataError when they do not parse."""
+    try:
+        items = json.loads(text)
+        if not isinstance(items, list):
+            raise ValueError("upcoming is not a list")
+    except (ValueError, TypeError) as exc:
+        raise StoredDataError("player", "1", str(exc).splitlines()[0]) from exc
+    return tuple(t for t in (track_from_json(json.dumps(u)) for u in items) if t is not None)

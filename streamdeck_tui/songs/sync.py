@@ -80,13 +80,14 @@ class SongSync:
 
     async def _loop(self) -> None:
         while True:
+            # Cleared before the cycle, so a poke made while it runs (a request stored meanwhile) is not lost.
+            self._wake.clear()
             try:
                 wait_ms = await self.cycle()
             except Exception:
                 # A bug must not stop the queue for the rest of the stream: logged, retried later.
                 log.exception("song sync cycle failed")
                 wait_ms = MAX_BACKOFF_MS // 10
-            self._wake.clear()
             deadline = self.clock.now_ms() + wait_ms
             sleeper = asyncio.ensure_future(self.clock.sleep_until(deadline))
             woken = asyncio.ensure_future(self._wake.wait())
