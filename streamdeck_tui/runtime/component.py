@@ -166,7 +166,9 @@ class Component:
             self.log.info("applied migration %s/%04d_%s", m.scope, m.version, m.name)
         await self.on_start()
         self._timer_task = asyncio.create_task(self._timer_loop(), name=f"{self.name}-timers")
-        self.set_health(Health.HEALTHY)
+        if self._health.state is Health.STARTING:
+            # on_start may already have said why the component is degraded (keyring locked, login needed).
+            self.set_health(Health.HEALTHY)
         return Ok(None)
 
     async def _fail_start(self, err: Err[E]) -> Err[E]:
