@@ -92,7 +92,8 @@ def _load(args: argparse.Namespace) -> LoadedSettings | int:
         updates["data_dir"] = Path(tempfile.mkdtemp(prefix="streamdeck-demo-"))
     if getattr(args, "log_level", None) is not None:
         updates["log_level"] = args.log_level
-    if getattr(args, "demo", False) and getattr(args, "data_dir", None) is None:
+    if getattr(args, "demo", False):
+        # The demo's log stays with its data (a throw-away dir unless --data-dir), never in the real log dir.
         updates["log_dir"] = updates["data_dir"]
     settings = loaded.value.settings.model_copy(update=updates)
     return LoadedSettings(settings, loaded.value.path)

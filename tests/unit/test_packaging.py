@@ -22,9 +22,12 @@ def test_wheel_ships_migrations_and_assets_and_finds_them(tmp_path: Path) -> Non
         capture_output=True,
     )
     wheel = next((tmp_path / "dist").glob("*.whl"))
-    names = zipfile.ZipFile(wheel).namelist()
-    assert "streamdeck_tui/_data/migrations/_runtime/0001_runtime.sql" in names
-    assert "streamdeck_tui/_data/assets/app.tcss" in names
+    names = set(zipfile.ZipFile(wheel).namelist())
+    # Every file of the source tree's migrations/ and assets/ is in the wheel, under _data/.
+    for top in ("migrations", "assets"):
+        shipped = {f"streamdeck_tui/_data/{p.relative_to(ROOT)}" for p in (ROOT / top).rglob("*") if p.is_file()}
+        assert shipped and shipped <= names, sorted(shipped - names)
+    assert "streamdeck_tui/_data/assets/sim/tracks.json" in names
 
     site = tmp_path / "site"
     subprocess.run(
@@ -34,8 +37,12 @@ def test_wheel_ships_migrations_and_assets_and_finds_them(tmp_path: Path) -> Non
     )
     code = (
         "import streamdeck_tui.runtime.resources as r\n"
+        "from streamdeck_tui.simulator.catalogue import Catalogue, default_catalogue_path\n"
         "print(r.migrations_root() / '_runtime' / '0001_runtime.sql')\n"
+        "print(r.migrations_root() / 'song_queue' / '0001_init.sql')\n"
         "print(r.assets_root() / 'app.tcss')\n"
+        "print(default_catalogue_path())\n"
+        "assert len(Catalogue.load()) >= 200\n"
     )
     out = subprocess.run(
         [sys.executable, "-c", code],
