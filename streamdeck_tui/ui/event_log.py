@@ -51,7 +51,8 @@ class EventLog(RichLog):
     """
 
     def __init__(self, *, id: str) -> None:
-        super().__init__(id=id, max_lines=MAX_LINES, wrap=True, markup=False, auto_scroll=True)
+        # min_width: RichLog renders at 78 columns at least and crops the rest, which lost words mid-line.
+        super().__init__(id=id, max_lines=MAX_LINES, min_width=20, wrap=True, markup=False, auto_scroll=True)
         self.border_title = "Events"
         self.lines_written = 0
 
