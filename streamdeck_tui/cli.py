@@ -222,12 +222,10 @@ def _try_logging(log_dir: Path, level: str, *, stream: bool) -> Path | None:
 
 
 async def _run_headless(launcher: Launcher) -> int:
-    started = await launcher.start()
+    started = await launcher.start(on_item=_print_item)
     if isinstance(started, Err):
         print(started.error.message(), file=sys.stderr)
         return EXIT_FAILED
-    engine = started.value
-    engine.hub.subscribe(_print_item)
     stop = asyncio.Event()
     loop = asyncio.get_running_loop()
     for sig in (signal.SIGINT, signal.SIGTERM):

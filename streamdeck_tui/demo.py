@@ -85,6 +85,11 @@ class DemoSession:
         log.info("demo: logged in to the simulated Spotify")
         return Ok(None)
 
+    def go_live(self) -> None:
+        """The simulated channel is live before the console connects, as when a streamer opens it mid-stream:
+        the start-up reconcile through Helix then shows the viewer count at once, not after the first poll."""
+        self.simulator.audience.go_live()
+
     def start_audience(self) -> None:
         """Let the scripted viewers loose."""
         self.simulator.start_audience()

@@ -12,6 +12,7 @@ from .config import Settings
 from .engine import DEFAULT_COMPONENTS, Engine, EngineStartError
 from .runtime.clock import Clock, SystemClock
 from .runtime.component import Component
+from .runtime.hub import Listener
 from .runtime.result import Err, Ok, Result, TaggedError
 from .secrets import MemoryStore, SecretStore
 
@@ -60,8 +61,9 @@ class Launcher:
         self.engine: Engine | None = None
         self._demo: DemoSession | None = None
 
-    async def start(self) -> Result[Engine, LaunchError]:
-        """Start everything; on failure, stop what started and say why."""
+    async def start(self, on_item: Listener | None = None) -> Result[Engine, LaunchError]:
+        """Start everything; on failure, stop what started and say why. `on_item` hears the engine's hub from
+        before the engine starts, so what start-up publishes (the link, a stream found live) is not missed."""
         settings = self.settings
         store: SecretStore = self.secret_store or MemoryStore()
         if self.demo:
@@ -78,6 +80,8 @@ class Launcher:
             secret_store=store,
         )
         self.engine = engine
+        if on_item is not None:
+            engine.hub.subscribe(on_item)
         result = await engine.start()
         if isinstance(result, Err):
             await self.stop()
@@ -87,6 +91,7 @@ class Launcher:
             if isinstance(login, Err):
                 await self.stop()
                 return Err(DemoStartError(login.error.message()))
+            self._demo.go_live()
             await engine.connect_twitch()
             if engine.spotify_token is not None:
                 spotify = await self._demo.login_spotify(engine.spotify_token, self.clock)

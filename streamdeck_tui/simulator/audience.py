@@ -107,12 +107,16 @@ class Audience:
         """True while the script runs."""
         return self._task is not None and not self._task.done()
 
+    def go_live(self) -> None:
+        """Take the stream live with a few dozen viewers (no-op when it is live)."""
+        if self._channel.go_live(self._rng.randint(12, 40)):
+            self._rewards.reset_stream_counters()
+
     def start(self) -> None:
         """Take the stream live and start the script (no-op when running)."""
         if self.running:
             return
-        if self._channel.go_live(self._rng.randint(12, 40)):
-            self._rewards.reset_stream_counters()
+        self.go_live()
         self._task = asyncio.create_task(self._run(), name="simulator-audience")
 
     async def stop(self) -> None:

@@ -103,14 +103,13 @@ class StreamdeckApp(SongActionsMixin, App[int]):
     @work(exclusive=True, group="boot", exit_on_error=False)
     async def boot(self) -> None:
         """Start the demo and the engine; a failure is shown, never raised."""
-        result = await self.launcher.start()
+        result = await self.launcher.start(on_item=self._from_hub)
         if result.is_err():
             self.start_error = result.unwrap_err().message()
             self.notify(self.start_error, title="Could not start", severity="error", timeout=60)
             self.query_one(EventLog).write(self.start_error)
             return
         engine = result.unwrap()
-        engine.hub.subscribe(self._from_hub)
         dashboard = self.screen_stack[0].query_one("#dashboard", Grid)
         if engine.songs is not None:
             # The placeholder goes first: the panel takes its id, and the grid's first cell.

@@ -25,7 +25,9 @@ class RunningLauncher(Launcher):
     def __init__(self, engine: object) -> None:
         self.engine = engine  # type: ignore[assignment]
 
-    async def start(self):  # type: ignore[no-untyped-def]
+    async def start(self, on_item=None):  # type: ignore[no-untyped-def]
+        if on_item is not None:
+            self.engine.hub.subscribe(on_item)
         return Ok(self.engine)
 
     async def stop(self) -> None:
