@@ -253,4 +253,5 @@ class WorkflowPool(Component):
             return Err(NotResolvable(run_id, f"unknown action {action!r}"))
         fresh = await self.journal.run(run_id)
         assert fresh is not None
-        return Ok(await self.launch(fresh))
+        # Shielded: a caller that goes away (a closed screen, a cancelled worker) must not cancel the run.
+        return Ok(await asyncio.shield(self.launch(fresh)))

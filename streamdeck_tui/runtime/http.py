@@ -5,6 +5,7 @@ from __future__ import annotations
 import logging
 from collections.abc import Callable
 from dataclasses import dataclass
+from email.utils import parsedate_to_datetime
 from typing import TYPE_CHECKING, Any, Final, TypeVar
 
 import httpx
@@ -80,7 +81,13 @@ def _retry_after(response: httpx.Response, now_s: float | None = None) -> float 
         try:
             return max(0.0, float(value))
         except ValueError:
-            return None
+            pass
+        try:  # RFC 9110 also allows an HTTP-date
+            when = parsedate_to_datetime(value)
+        except (TypeError, ValueError):
+            when = None
+        if when is not None and when.tzinfo is not None and now_s is not None:
+            return max(0.0, when.timestamp() - now_s)
     reset = response.headers.get("Ratelimit-Reset")
     if reset is not None and now_s is not None:
         try:

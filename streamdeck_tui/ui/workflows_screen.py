@@ -82,7 +82,8 @@ class WorkflowsScreen(Screen[None]):
 
         self.app.push_screen(Confirm(ACTIONS[action]), decided)
 
-    @work(exit_on_error=False)
+    # Its own group: the exclusive once-a-second load() cancels its group, which must not include a decision.
+    @work(group="resolve", exit_on_error=False)
     async def _resolve(self, run_id: str, action: str) -> None:
         result = await self.pool.resolve(run_id, action)
         if result.is_err():

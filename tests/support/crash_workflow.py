@@ -1,8 +1,9 @@
 """A five-step workflow against the simulator, and a child process that is SIGKILLed at a chosen point.
 
 Steps 1, 2, 4 and 5 send a chat line (ambiguous effects: must never repeat); step 3 only reads (safe to
-repeat). `KILL_AT` is "before:N" (the boundary before step N) or "inside:N" (the effect happened, the
-result is not recorded yet); the child prints the point and hangs until killed.
+repeat). `KILL_AT` is "before:N" (the boundary before step N), "start:N" (step N is journaled STARTED, its
+request not sent yet), "inside:N" (the effect happened, the result is not recorded yet) or "after:5" (the
+last result is recorded, the run not yet COMPLETED); the child prints the point and hangs until killed.
 """
 
 from __future__ import annotations
@@ -54,6 +55,7 @@ class FiveSteps:
             if n in CHAT_STEPS:
 
                 async def say(n: int = n) -> Result[str, TaggedError]:
+                    await _hang(f"start:{n}")
                     sent = await self.helix.send_chat(params.broadcaster_id, params.broadcaster_id, f"{params.tag} {n}")
                     await _hang(f"inside:{n}")
                     return Ok(sent.value.message_id) if isinstance(sent, Ok) else sent
@@ -62,6 +64,7 @@ class FiveSteps:
             else:
 
                 async def read(n: int = n) -> Result[str, TaggedError]:
+                    await _hang(f"start:{n}")
                     me = await self.helix.get_me()
                     await _hang(f"inside:{n}")
                     return Ok(me.value.id) if isinstance(me, Ok) else me
@@ -69,6 +72,7 @@ class FiveSteps:
                 done = await ctx.step(f"read-{n}", read, result=str)
             if isinstance(done, Err):
                 return done
+        await _hang("after:5")
         return Ok(None)
 
 

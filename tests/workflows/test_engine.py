@@ -2,12 +2,19 @@
 
 from __future__ import annotations
 
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
 from pathlib import Path
+from typing import ClassVar
 
-from streamdeck_tui.runtime import Err, FakeClock, Ok
+from pydantic import BaseModel
+
+from streamdeck_tui.components.workflow_pool import WorkflowPool
+from streamdeck_tui.runtime import Err, FakeClock, Ok, Result, TaggedError
+from streamdeck_tui.workflows.context import WorkflowContext
 from streamdeck_tui.workflows.model import RunStatus
 from tests.support.waiting import wait_for
-from tests.workflows.scripted import STEPS, Script, http, network, pool_with
+from tests.workflows.scripted import STEPS, Params, Script, http, network, pool_with
 
 
 async def _status(pool, run_id: str) -> RunStatus:  # type: ignore[no-untyped-def]
@@ -182,13 +189,6 @@ async def test_a_renamed_step_fails_the_run_loudly(tmp_path: Path, clock: FakeCl
 
 
 async def test_time_randomness_and_ids_replay(tmp_path: Path, clock: FakeClock) -> None:
-    from typing import ClassVar
-
-    from pydantic import BaseModel
-
-    from streamdeck_tui.runtime import Result, TaggedError
-    from streamdeck_tui.workflows.context import WorkflowContext
-
     seen: list[tuple[int, int, str]] = []
     gate = {"fail": True}
 
@@ -216,3 +216,112 @@ async def test_time_randomness_and_ids_replay(tmp_path: Path, clock: FakeClock) 
     await wait_for(lambda: _is(pool, "d1", RunStatus.COMPLETED))
     assert len(seen) == 2 and seen[0] == seen[1]
     await pool.stop()
+
+
+@asynccontextmanager
+async def _running(tmp_path: Path, clock: FakeClock, script: Script) -> AsyncIterator[WorkflowPool]:
+    """A pool that is stopped even when the test fails (a pool left running keeps the process alive)."""
+    pool = await pool_with(tmp_path, clock, script)
+    try:
+        yield pool
+    finally:
+        await pool.stop()
+
+
+async def _timers(pool: WorkflowPool) -> list[str]:
+    async with pool.reading() as r:
+        return [str(row[0]) for row in await r.fetch_all("SELECT key FROM timers ORDER BY key")]
+
+
+async def test_a_step_that_keeps_failing_stops_at_its_attempt_limit_and_compensates(
+    tmp_path: Path, clock: FakeClock
+) -> None:
+    script = Script()
+    script.fail("ship", *[http(503)] * 10)  # more failures than the step has attempts (3)
+    async with _running(tmp_path, clock, script) as pool:
+        await pool.start_run("scripted", "r1", {"viewer": "kiwi"})
+        assert await pool.wait("r1") is RunStatus.RUNNING
+        assert await _step_state(pool, "r1", 3, "RETRYING", clock.now_ms() + 1000)
+        clock.advance(1)
+        await wait_for(lambda: _step_state(pool, "r1", 3, "RETRYING", clock.now_ms() + 2000))
+        clock.advance(2)
+        await wait_for(lambda: _is(pool, "r1", RunStatus.FAILED))
+        assert script.calls.count("ship") == 3
+        assert "thank" not in script.calls
+        assert script.undos == ["charge", "reserve"]
+        step = await pool.journal.step("r1", 3)
+        assert step is not None and (step.state, step.attempt, step.next_retry_ms) == ("FAILED", 3, None)
+        assert await _timers(pool) == []  # no retry left over
+
+
+async def test_non_retryable_client_errors_are_not_retried(tmp_path: Path, clock: FakeClock) -> None:
+    for status in (400, 403, 404, 409, 422):
+        script = Script()
+        script.fail("charge", http(status), http(status))
+        async with _running(tmp_path / str(status), clock, script) as pool:
+            await pool.start_run("scripted", "r1", {"viewer": "kiwi"})
+            assert await pool.wait("r1") is RunStatus.FAILED, status
+            assert script.calls == ["reserve", "charge"], status
+            assert script.undos == ["reserve"], status
+            step = await pool.journal.step("r1", 1)
+            assert step is not None and (step.state, step.attempt) == ("FAILED", 1), status
+            assert await _timers(pool) == []
+
+
+class _Flaky:
+    """One step with many attempts that fails with a 503 every time: the retry schedule laid bare."""
+
+    kind: ClassVar[str] = "flaky"
+    params_model: ClassVar[type[BaseModel]] = Params
+
+    def __init__(self, attempts: int) -> None:
+        self.attempts = attempts
+        self.calls = 0
+
+    async def run(self, ctx: WorkflowContext, params: Params) -> Result[None, TaggedError]:
+        async def effect() -> Result[str, TaggedError]:
+            self.calls += 1
+            return Err(http(503))
+
+        done = await ctx.step("flaky", effect, result=str, attempts=self.attempts)
+        return done if isinstance(done, Err) else Ok(None)
+
+
+async def test_backoff_doubles_from_one_second_and_is_capped_at_thirty(tmp_path: Path, clock: FakeClock) -> None:
+    flaky = _Flaky(attempts=9)
+    async with _running(tmp_path, clock, Script()) as pool:
+        pool.register(flaky)
+        await pool.start_run("flaky", "f1", {"viewer": "kiwi"})
+        assert await pool.wait("f1") is RunStatus.RUNNING
+        delays: list[int] = []
+        for attempt in range(1, 9):
+            step = await pool.journal.step("f1", 0)
+            assert step is not None and step.state == "RETRYING" and step.attempt == attempt
+            assert step.next_retry_ms is not None
+            delays.append(step.next_retry_ms - clock.now_ms())
+            assert await _timers(pool) == ["run:f1"]
+            clock.advance((step.next_retry_ms - clock.now_ms()) / 1000)
+            await wait_for(lambda a=attempt: _attempt_recorded(pool, "f1", a + 1))  # type: ignore[misc]
+        assert delays == [1000, 2000, 4000, 8000, 16000, 30000, 30000, 30000]
+        await wait_for(lambda: _is(pool, "f1", RunStatus.FAILED))
+        assert flaky.calls == 9
+        assert await _timers(pool) == []
+
+
+async def _attempt_recorded(pool: WorkflowPool, run_id: str, attempt: int) -> bool:
+    step = await pool.journal.step(run_id, 0)
+    return step is not None and step.attempt == attempt and step.state in ("RETRYING", "FAILED")
+
+
+async def test_a_429_without_retry_after_backs_off_like_a_5xx(tmp_path: Path, clock: FakeClock) -> None:
+    script = Script()
+    script.fail("reserve", http(429), http(429))
+    async with _running(tmp_path, clock, script) as pool:
+        await pool.start_run("scripted", "r1", {"viewer": "kiwi"})
+        await pool.wait("r1")
+        assert await _step_state(pool, "r1", 0, "RETRYING", clock.now_ms() + 1000)
+        clock.advance(1)
+        await wait_for(lambda: _step_state(pool, "r1", 0, "RETRYING", clock.now_ms() + 2000))
+        clock.advance(2)
+        await wait_for(lambda: _is(pool, "r1", RunStatus.COMPLETED))
+        assert script.calls.count("reserve") == 3
