@@ -23,7 +23,7 @@ from streamdeck_tui.simulator import Simulator
 from streamdeck_tui.twitch.helix import HelixClient
 from streamdeck_tui.workflows.context import WorkflowContext
 
-N = 60
+N = 300  # enough that p99 is not just the slowest few samples
 LATENCY_MS = 20
 
 
