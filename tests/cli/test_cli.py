@@ -131,3 +131,33 @@ def test_a_closed_pipe_ends_quietly(tmp_path: Path) -> None:
     err = child.stderr.read()
     assert child.wait(timeout=60) == 141
     assert err == ""
+
+
+def test_doctor_names_the_config_file_and_each_schema_version(tmp_path: Path) -> None:
+    config = tmp_path / "config.toml"
+    config.write_text('log_level = "info"\n', encoding="utf-8")
+    data = tmp_path / "data"
+    env = {"PYTHON_KEYRING_BACKEND": MEMORY_KEYRING}
+    proc = run("--config", str(config), "doctor", "--data-dir", str(data), env=env)
+    assert proc.returncode == 0, proc.stdout + proc.stderr
+    assert f"config     {config}" in proc.stdout
+
+    data.mkdir(exist_ok=True)
+    with sqlite3.connect(data / "song_queue.sqlite3") as conn:
+        conn.execute("CREATE TABLE schema_migrations (scope TEXT, version INTEGER, name TEXT, applied_ms INTEGER)")
+        conn.executemany(
+            "INSERT INTO schema_migrations VALUES (?, ?, ?, 0)",
+            [("_runtime", 1, "runtime"), ("song_queue", 1, "init"), ("song_queue", 2, "occurrence")],
+        )
+    proc = run("--config", str(config), "doctor", "--data-dir", str(data), env=env)
+    [line] = [line for line in proc.stdout.splitlines() if "db song_queue" in line]
+    assert "song_queue v2" in line and "integrity ok" in line, line
+
+
+def test_doctor_with_a_broken_config_exits_2_in_one_line(tmp_path: Path) -> None:
+    config = tmp_path / "config.toml"
+    config.write_text("[twitch]\nhelix_url = 5\n", encoding="utf-8")
+    proc = run("--config", str(config), "doctor", "--data-dir", str(tmp_path / "data"))
+    assert proc.returncode == 2
+    assert proc.stderr.strip().count("\n") == 0 and "line 2" in proc.stderr and "twitch.helix_url" in proc.stderr
+    assert "Traceback" not in proc.stderr

@@ -79,3 +79,15 @@ def test_unwritable_data_dir(tmp_path: Path) -> None:
     assert isinstance(result, Err)
     assert str(blocker / "data") in result.error.message()
     assert ensure_writable_dir(tmp_path / "fine") == Ok(tmp_path / "fine")
+
+
+def test_the_file_in_the_platform_config_dir_is_read(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.delenv("STREAMDECK_CONFIG", raising=False)
+    monkeypatch.setenv("XDG_CONFIG_HOME", str(tmp_path / "xdg"))
+    cfg = tmp_path / "xdg" / "streamdeck-tui" / "config.toml"
+    cfg.parent.mkdir(parents=True)
+    cfg.write_text('[songs]\nmax_duration = "5:30"\n', encoding="utf-8")
+    loaded = load_settings()
+    assert isinstance(loaded, Ok)
+    assert loaded.value.path == cfg
+    assert loaded.value.settings.songs.max_duration == "5:30"
