@@ -359,22 +359,16 @@ class SongQueue(Component):
 
     async def apply_sync(self, view: SpotifyView) -> list[SongRequest]:
         """Reconcile requests with what Spotify shows; the requests whose state changed."""
-        current = view.current.id if view.current is not None else None
-        look = Look(current, [t.id for t in view.upcoming], view.synced_ms)
         changed: list[str] = []
         async with self.unit_of_work() as tx:
             before = await tx.fetch_one("SELECT track, progress_ms, upcoming FROM player WHERE id = 1")
             assert before is not None
             try:
                 last = track_from_json(before["track"])
-                look.before = [t.id for t in tracks_from_json(before["upcoming"])]
+                last_upcoming = [t.id for t in tracks_from_json(before["upcoming"])]
             except StoredDataError:
-                last = None  # a broken snapshot is replaced by this one
-            # An occurrence of the current track started since the last look: another track was on, or the same
-            # track is back near its start (its next occurrence began).
-            look.started = current is not None and (
-                last is None or last.id != current or view.progress_ms < int(before["progress_ms"])
-            )
+                last, last_upcoming = None, []  # a broken snapshot is replaced by this one
+            look = Look.between(last.id if last else None, int(before["progress_ms"]), last_upcoming, view)
             rows = await tx.fetch_all(
                 "SELECT * FROM requests WHERE state IN ('pushing', 'queued', 'playing') ORDER BY sort_key"
             )

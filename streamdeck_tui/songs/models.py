@@ -224,4 +224,7 @@ def tracks_from_json(text: Any) -> tuple[TrackInfo, ...]:
             raise ValueError("upcoming is not a list")
     except (ValueError, TypeError) as exc:
         raise StoredDataError("player", "1", str(exc).splitlines()[0]) from exc
-    return tuple(t for t in (track_from_json(json.dumps(u)) for u in items) if t is not None)
+    try:
+        return tuple(TrackInfo.model_validate(item) for item in items)
+    except ValueError as exc:
+        raise StoredDataError("player", "1", str(exc).splitlines()[0]) from exc

@@ -6,14 +6,33 @@ track id alone would mark the request playing (and then played) while its own oc
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 
+from .models import SpotifyView
+
+
+@dataclass(frozen=True, slots=True)
 class Look:
     """One sync's view of Spotify next to the previous one, for attributing occurrences of a track."""
 
-    def __init__(self, current: str | None, upcoming: list[str], now: int) -> None:
-        self.current, self.upcoming, self.now = current, upcoming, now
-        self.before: list[str] = []
-        self.started = False
+    current: str | None
+    upcoming: list[str]
+    now: int
+    # Spotify's upcoming track ids at the previous sync, and whether an occurrence of the current track has
+    # started since (another track was on, or the same track is back near its start).
+    before: list[str]
+    started: bool
+
+    @classmethod
+    def between(
+        cls, last_track: str | None, last_progress_ms: int, last_upcoming: list[str], view: SpotifyView
+    ) -> Look:
+        """The view of this sync against the stored snapshot of the previous one (None: nothing stored)."""
+        current = view.current.id if view.current is not None else None
+        started = current is not None and (
+            last_track is None or last_track != current or view.progress_ms < last_progress_ms
+        )
+        return cls(current, [t.id for t in view.upcoming], view.synced_ms, last_upcoming, started)
 
     def ahead_of_new(self, track_id: str) -> int:
         """How many occurrences of `track_id` are queued before the one that appeared since the last look.
