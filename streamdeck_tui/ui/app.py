@@ -243,11 +243,7 @@ class StreamdeckApp(SongActionsMixin, App[int]):
             self.push_screen(screen)
         if then is not None:
             # After the first read: prize sent and the note act on the selected winner.
-            self.call_after_refresh(self._raffle_then, screen, then)
-
-    async def _raffle_then(self, screen: RaffleScreen, then: str) -> None:
-        await screen.refresh_from_store()
-        await screen.run_action(then)
+            self.call_after_refresh(self._run_after_read, screen, then)
 
     def action_songs(self, then: str | None = None) -> None:
         """Open the Songs screen (and run one of its actions, for the command palette)."""
@@ -261,11 +257,13 @@ class StreamdeckApp(SongActionsMixin, App[int]):
             self.push_screen(screen)
         if then is not None:
             # After the first read: the actions name the selected request and the current track.
-            self.call_after_refresh(self._songs_then, screen, then)
+            self.call_after_refresh(self._run_after_read, screen, then)
 
-    async def _songs_then(self, screen: SongsScreen, then: str) -> None:
+    @staticmethod
+    async def _run_after_read(screen: RaffleScreen | SongsScreen, action: str) -> None:
+        """A palette action on a screen that acts on its selection: read the store first, then act."""
         await screen.refresh_from_store()
-        await screen.run_action(then)
+        await screen.run_action(action)
 
     def song_actions(self) -> SongActions | None:
         """The engine's song actions (the Songs screen's messages are performed through them)."""
