@@ -139,6 +139,24 @@ class Journal:
             out.append(step)
         return out
 
+    async def last_effects(
+        self, type_: str, step: str, states: tuple[str, ...], since_ms: int, *, exclude_run: str, param: str, value: str
+    ) -> tuple[int | None, int | None]:
+        """When `step` last reached one of `states` in other runs of `type_` since `since_ms`: in any run, and in
+        runs whose params have `param` equal to `value` (e.g. the same raider)."""
+        marks = ",".join("?" * len(states))
+        async with self.pool.reading() as r:
+            row = await r.fetch_one(
+                "SELECT MAX(s.updated_ms), "
+                "MAX(CASE WHEN json_extract(w.params, '$.' || ?) = ? THEN s.updated_ms END) "
+                "FROM workflow_steps s JOIN workflow_runs w ON w.id = s.run_id "
+                f"WHERE w.type = ? AND s.name = ? AND s.run_id != ? AND s.state IN ({marks}) AND s.updated_ms > ?",
+                (param, value, type_, step, exclude_run, *states, since_ms),
+            )
+        if row is None:
+            return None, None
+        return (None if row[0] is None else int(row[0])), (None if row[1] is None else int(row[1]))
+
     async def start_step(self, run_id: str, position: int, name: str, attempt: int, ambiguous: bool) -> None:
         """Record that an attempt begins (committed before the effect, so a crash is visible)."""
         now = self.pool.clock.now_ms()

@@ -79,19 +79,16 @@ async def shoutout_history(pool: WorkflowPool, target_id: str, run_id: str, now_
     # A SUCCEEDED step is a shoutout Twitch took (its row is written after the 204, so the time is never
     # early). UNKNOWN and STARTED steps may have gone out (a lost response, a crash mid-call): counting
     # them costs at most one wait and never risks a 429. RETRYING and FAILED ones were refused.
-    async with pool.reading() as r:
-        row = await r.fetch_one(
-            "SELECT MAX(s.updated_ms) AS last_ms, "
-            "MAX(CASE WHEN json_extract(w.params, '$.raider_id') = ? THEN s.updated_ms END) AS target_ms "
-            "FROM workflow_steps s JOIN workflow_runs w ON w.id = s.run_id "
-            "WHERE w.type = ? AND s.name = ? AND s.run_id != ? "
-            "AND s.state IN ('SUCCEEDED', 'UNKNOWN', 'STARTED') AND s.updated_ms > ?",
-            (target_id, RaidShoutout.kind, SHOUTOUT_STEP, run_id, now_ms - SAME_TARGET_EVERY_MS),
-        )
-    if row is None:
-        return ShoutoutHistory(None, None)
-    last, target = row["last_ms"], row["target_ms"]
-    return ShoutoutHistory(None if last is None else int(last), None if target is None else int(target))
+    last, to_target = await pool.journal.last_effects(
+        RaidShoutout.kind,
+        SHOUTOUT_STEP,
+        ("SUCCEEDED", "UNKNOWN", "STARTED"),
+        now_ms - SAME_TARGET_EVERY_MS,
+        exclude_run=run_id,
+        param="raider_id",
+        value=target_id,
+    )
+    return ShoutoutHistory(last, to_target)
 
 
 def thanks_line(p: RaidParams) -> str:
